@@ -1,0 +1,25 @@
+// A private temporary directory for one test, removed with everything in it when the object
+// goes away. Creation failure throws: a test cannot run without its directory.
+#pragma once
+
+#include <filesystem>
+
+namespace sharectl::test {
+
+// Owns a fresh directory under $TMPDIR (or /tmp) named sharectl-test-XXXXXX.
+class TempDir {
+public:
+  // Creates the directory with mode 0700 (chmod it for fixtures other users must traverse).
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  // The directory's absolute path.
+  const std::filesystem::path& path() const { return m_path; }
+
+private:
+  std::filesystem::path m_path;
+};
+
+} // namespace sharectl::test
