@@ -1,7 +1,8 @@
 #include "agent/agent_main.hpp"
 
-#include <CLI/CLI.hpp>
 #include <exception>
+
+#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
 #include "common/version.hpp"

@@ -1,7 +1,8 @@
 #include "cli/cli_main.hpp"
 
-#include <CLI/CLI.hpp>
 #include <exception>
+
+#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
 #include "common/util/error.hpp"

@@ -37,7 +37,9 @@ const ErrorRow& row(ErrorCode code) {
 
 } // namespace
 
-std::string_view error_code_name(ErrorCode code) { return row(code).name; }
+std::string_view error_code_name(ErrorCode code) {
+  return row(code).name;
+}
 
 std::optional<ErrorCode> error_code_from_name(std::string_view name) {
   for (const auto& r : k_error_table) {
@@ -48,7 +50,9 @@ std::optional<ErrorCode> error_code_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-int http_status(ErrorCode code) { return row(code).http_status; }
+int http_status(ErrorCode code) {
+  return row(code).http_status;
+}
 
 ErrorCode error_code_from_http_status(int status) {
   for (const auto& r : k_error_table) {
@@ -68,7 +72,9 @@ ErrorCode error_code_from_http_status(int status) {
   return ErrorCode::internal;
 }
 
-ExitCode exit_code(ErrorCode code) { return row(code).exit; }
+ExitCode exit_code(ErrorCode code) {
+  return row(code).exit;
+}
 
 std::string to_string(const Error& error) {
   std::string out(error_code_name(error.code));

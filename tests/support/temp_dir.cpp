@@ -8,10 +8,19 @@
 
 namespace sharectl::test {
 
-TempDir::TempDir() {
+namespace {
+
+std::filesystem::path default_base() {
   const char* base = std::getenv("TMPDIR");
-  std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-                        "/sharectl-test-XXXXXX";
+  return base != nullptr && *base != '\0' ? base : "/tmp";
+}
+
+} // namespace
+
+TempDir::TempDir() : TempDir(default_base(), "sharectl-test-") {}
+
+TempDir::TempDir(const std::filesystem::path& base, std::string_view prefix) {
+  std::string pattern = (base / prefix).string() + "XXXXXX";
   if (::mkdtemp(pattern.data()) == nullptr) {
     throw std::system_error(errno, std::generic_category(), "mkdtemp " + pattern);
   }

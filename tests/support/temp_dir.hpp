@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <string_view>
 
 namespace sharectl::test {
 
@@ -11,6 +12,8 @@ class TempDir {
 public:
   // Creates the directory with mode 0700 (chmod it for fixtures other users must traverse).
   TempDir();
+  // Creates <base>/<prefix>XXXXXX instead (e.g. on tmpfs /dev/shm for a database fixture).
+  TempDir(const std::filesystem::path& base, std::string_view prefix);
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;

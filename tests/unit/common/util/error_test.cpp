@@ -6,8 +6,8 @@ using namespace sharectl;
 
 namespace {
 constexpr ErrorCode k_all_codes[] = {
-    ErrorCode::bad_request,   ErrorCode::unauthenticated,     ErrorCode::forbidden,
-    ErrorCode::not_found,     ErrorCode::conflict,            ErrorCode::precondition_failed,
+    ErrorCode::bad_request,       ErrorCode::unauthenticated, ErrorCode::forbidden,
+    ErrorCode::not_found,         ErrorCode::conflict,        ErrorCode::precondition_failed,
     ErrorCode::payload_too_large, ErrorCode::rate_limited,    ErrorCode::unavailable,
     ErrorCode::internal,
 };
