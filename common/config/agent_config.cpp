@@ -1,0 +1,812 @@
+#include "common/config/agent_config.hpp"
+
+#include <array>
+#include <map>
+#include <utility>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include "common/config/duration.hpp"
+#include "common/config/yaml_reader.hpp"
+#include "common/util/atomic_file.hpp"
+#include "common/validate/path.hpp"
+#include "common/validate/size.hpp"
+#include "common/validate/text.hpp"
+
+namespace sharectl::config {
+namespace {
+
+// The largest agent.yaml read; real ones are a few hundred bytes.
+constexpr std::size_t k_max_config_bytes = 1024 * 1024;
+
+constexpr std::array k_role_names{std::pair{std::string_view("samba"), ServerRole::samba},
+                                  std::pair{std::string_view("iscsi"), ServerRole::iscsi}};
+constexpr std::array k_accounts_names{
+    std::pair{std::string_view("local"), SambaAccounts::local},
+    std::pair{std::string_view("external"), SambaAccounts::external}};
+constexpr std::array k_driver_names{std::pair{std::string_view("btrfs"), FilesystemDriver::btrfs},
+                                    std::pair{std::string_view("dir"), FilesystemDriver::dir},
+                                    std::pair{std::string_view("xfs"), FilesystemDriver::xfs}};
+constexpr std::array k_registration_names{
+    std::pair{std::string_view("open"), Registration::open},
+    std::pair{std::string_view("closed"), Registration::closed}};
+constexpr std::array k_level_names{std::pair{std::string_view("trace"), LogLevel::trace},
+                                   std::pair{std::string_view("debug"), LogLevel::debug},
+                                   std::pair{std::string_view("info"), LogLevel::info},
+                                   std::pair{std::string_view("warn"), LogLevel::warn},
+                                   std::pair{std::string_view("error"), LogLevel::error}};
+
+template <typename Table, typename Enum>
+std::string_view name_in(const Table& table, Enum value) {
+  for (const auto& [name, entry] : table) {
+    if (entry == value) {
+      return name;
+    }
+  }
+  return "?";
+}
+
+template <typename Table>
+std::string choices(const Table& table) {
+  std::string out;
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    out += (i == 0 ? "" : i + 1 == table.size() ? " or " : ", ");
+    out += table[i].first;
+  }
+  return out;
+}
+
+bool all_of_chars(std::string_view text, std::string_view allowed_extra) {
+  for (const char c : text) {
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!alnum && allowed_extra.find(c) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool is_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+Status validate_server_name(std::string_view name) {
+  if (name.empty() || name.size() > 253 || !is_alnum(name.front()) || !all_of_chars(name, "._-")) {
+    return fail(ErrorCode::bad_request,
+                "a server name must be 1 to 253 letters, digits, '.', '_' or '-', starting with a "
+                "letter or digit; got " +
+                    validate::quote_for_message(name));
+  }
+  return {};
+}
+
+Status validate_store_url(std::string_view url) {
+  const auto separator = url.find("://");
+  const std::string_view scheme = url.substr(0, separator);
+  if (separator == std::string_view::npos || scheme.empty() || scheme.front() < 'a' ||
+      scheme.front() > 'z' || !all_of_chars(scheme, "+.-") || separator + 3 == url.size()) {
+    return fail(ErrorCode::bad_request, "a store must be a URL such as "
+                                        "sqlite:///var/lib/sharectl/state.db or "
+                                        "postgres://host/db; got " +
+                                            validate::quote_for_message(url));
+  }
+  for (const char c : url) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte <= 0x20 || byte == 0x7f) {
+      return fail(ErrorCode::bad_request, "a store URL must not contain spaces or control "
+                                          "characters; got " +
+                                              validate::quote_for_message(url));
+    }
+  }
+  return {};
+}
+
+// Whether `inner` is `outer` or below it, comparing whole components.
+bool is_within(const std::filesystem::path& inner, const std::filesystem::path& outer) {
+  auto i = inner.begin();
+  for (auto o = outer.begin(); o != outer.end(); ++o, ++i) {
+    if (i == inner.end() || *i != *o) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// A broken cross-field rule: the key to point at and what is wrong.
+struct Problem {
+  std::string key;
+  std::string message;
+};
+
+std::optional<Problem> cross_field_problem(const AgentConfig& config) {
+  if (!config.tls.enabled && !is_loopback_host(config.listen.host)) {
+    return Problem{"tls.enabled",
+                   "tls.enabled is false but listen is " + format_listen_address(config.listen) +
+                       ": plain HTTP is allowed only on a loopback address (127.0.0.0/8, ::1 or "
+                       "localhost), because tokens and passwords would cross the network "
+                       "unencrypted; enable TLS or listen on 127.0.0.1"};
+  }
+  for (std::size_t i = 0; i < config.server.roles.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (config.server.roles[i] == config.server.roles[j]) {
+        return Problem{"server.roles", "server.roles lists " +
+                                           std::string(to_string(config.server.roles[i])) +
+                                           " twice"};
+      }
+    }
+  }
+  if (config.server.roles.empty()) {
+    return Problem{"server.roles", "server.roles must name at least one role (samba, iscsi)"};
+  }
+  if (config.samba.config == config.samba.include) {
+    return Problem{"samba.include",
+                   "samba.include must differ from samba.config: the agent rewrites the include "
+                   "file and only adds one line to smb.conf"};
+  }
+  for (std::size_t i = 0; i < config.filesystems.size(); ++i) {
+    for (std::size_t j = 0; j < config.filesystems.size(); ++j) {
+      if (i == j) {
+        continue;
+      }
+      const auto& a = config.filesystems[i].path;
+      const auto& b = config.filesystems[j].path;
+      const std::string name_a = "filesystems[" + std::to_string(i) + "].path";
+      const std::string name_b = "filesystems[" + std::to_string(j) + "].path";
+      if (a == b && j < i) {
+        return Problem{name_a, name_a + " " + a.string() + " is already listed as " + name_b};
+      }
+      if (a != b && is_within(a, b)) {
+        return Problem{name_a, name_a + " " + a.string() + " is inside " + name_b + " " +
+                                   b.string() + "; filesystems must not overlap"};
+      }
+    }
+  }
+  if (config.apps.idle_expiry > config.apps.max_lifetime) {
+    return Problem{"apps.idle_expiry",
+                   "apps.idle_expiry (" + format_duration(config.apps.idle_expiry) +
+                       ") is longer than apps.max_lifetime (" +
+                       format_duration(config.apps.max_lifetime) + "), so it would never apply"};
+  }
+  return std::nullopt;
+}
+
+// Reads agent.yaml section by section, remembering the line of every key for the cross-field
+// messages.
+class AgentConfigReader {
+public:
+  explicit AgentConfigReader(AgentConfig& config) : m_config(config) {}
+
+  Status read(YamlMap& root) {
+    if (auto s = read_listen(root); !s) {
+      return s;
+    }
+    if (auto s = read_tls(root); !s) {
+      return s;
+    }
+    if (auto s = read_store(root); !s) {
+      return s;
+    }
+    if (auto s = read_server(root); !s) {
+      return s;
+    }
+    if (auto s = read_samba(root); !s) {
+      return s;
+    }
+    if (auto s = read_filesystems(root); !s) {
+      return s;
+    }
+    if (auto s = read_spaces(root); !s) {
+      return s;
+    }
+    if (auto s = read_auth(root); !s) {
+      return s;
+    }
+    if (auto s = read_apps(root); !s) {
+      return s;
+    }
+    if (auto s = read_reconcile(root); !s) {
+      return s;
+    }
+    if (auto s = read_log(root); !s) {
+      return s;
+    }
+    if (auto s = root.finish(); !s) {
+      return s;
+    }
+    if (const auto problem = cross_field_problem(m_config)) {
+      const auto line = m_lines.find(problem->key);
+      return std::unexpected(
+          root.error_at(line == m_lines.end() ? 0 : line->second, problem->message));
+    }
+    return {};
+  }
+
+private:
+  void remember(const YamlMap& map, std::string_view key, int line) {
+    if (line > 0) {
+      m_lines[map.key_path(key)] = line;
+    }
+  }
+
+  // Reads a scalar and converts it with `convert(text) -> Result<T>`; leaves `out` alone when
+  // the key is absent.
+  template <typename T, typename Convert>
+  Status read_value(YamlMap& map, std::string_view key, T& out, Convert convert) {
+    remember(map, key, map.key_line(key));
+    auto value = map.scalar(key);
+    if (!value) {
+      return std::unexpected(value.error());
+    }
+    if (!value->has_value()) {
+      return {};
+    }
+    auto converted = convert(**value);
+    if (!converted) {
+      return std::unexpected(map.value_error(**value, converted.error().message));
+    }
+    out = std::move(*converted);
+    return {};
+  }
+
+  Status read_bool(YamlMap& map, std::string_view key, bool& out) {
+    remember(map, key, map.key_line(key));
+    auto value = map.boolean(key);
+    if (!value) {
+      return std::unexpected(value.error());
+    }
+    if (value->has_value()) {
+      out = **value;
+    }
+    return {};
+  }
+
+  template <typename Table, typename Enum>
+  static Result<Enum> to_enum(const Table& table, const YamlScalar& value) {
+    for (const auto& [name, entry] : table) {
+      if (name == value.value) {
+        return entry;
+      }
+    }
+    return fail(ErrorCode::bad_request,
+                "must be " + choices(table) + ", got " + validate::quote_for_message(value.value));
+  }
+
+  template <typename Table, typename Enum>
+  Status read_enum(YamlMap& map, std::string_view key, const Table& table, Enum& out) {
+    return read_value(map, key, out,
+                      [&](const YamlScalar& value) { return to_enum<Table, Enum>(table, value); });
+  }
+
+  static Result<std::filesystem::path> to_path(const YamlScalar& value) {
+    return validate::validate_path(value.value);
+  }
+
+  static Result<std::chrono::seconds> to_duration(const YamlScalar& value) {
+    return parse_duration(value.value);
+  }
+
+  Status read_listen(YamlMap& root) {
+    return read_value(root, "listen", m_config.listen,
+                      [](const YamlScalar& value) { return parse_listen_address(value.value); });
+  }
+
+  Status read_tls(YamlMap& root) {
+    remember(root, "tls", root.key_line("tls"));
+    auto section = root.map("tls");
+    if (!section) {
+      return std::unexpected(section.error());
+    }
+    if (!section->has_value()) {
+      return {};
+    }
+    YamlMap& tls = **section;
+    if (auto s = read_bool(tls, "enabled", m_config.tls.enabled); !s) {
+      return s;
+    }
+    if (auto s = read_value(tls, "cert", m_config.tls.cert, to_path); !s) {
+      return s;
+    }
+    if (auto s = read_value(tls, "key", m_config.tls.key, to_path); !s) {
+      return s;
+    }
+    return tls.finish();
+  }
+
+  Status read_store(YamlMap& root) {
+    return read_value(root, "store", m_config.store,
+                      [](const YamlScalar& value) -> Result<std::string> {
+                        if (auto s = validate_store_url(value.value); !s) {
+                          return std::unexpected(s.error());
+                        }
+                        return value.value;
+                      });
+  }
+
+  Status read_server(YamlMap& root) {
+    auto section = root.map("server");
+    if (!section) {
+      return std::unexpected(section.error());
+    }
+    if (!section->has_value()) {
+      return {};
+    }
+    YamlMap& server = **section;
+    auto name = read_value(server, "name", m_config.server.name,
+                           [](const YamlScalar& value) -> Result<std::string> {
+                             if (auto s = validate_server_name(value.value); !s) {
+                               return std::unexpected(s.error());
+                             }
+                             return value.value;
+                           });
+    if (!name) {
+      return name;
+    }
+    auto address = read_value(server, "address", m_config.server.address,
+                              [](const YamlScalar& value) -> Result<std::string> {
+                                if (value.value.empty()) {
+                                  return value.value; // "" means: find it at run time
+                                }
+                                if (auto s = validate_host(value.value); !s) {
+                                  return std::unexpected(s.error());
+                                }
+                                return value.value;
+                              });
+    if (!address) {
+      return address;
+    }
+    remember(server, "roles", server.key_line("roles"));
+    auto roles = server.scalar_list("roles");
+    if (!roles) {
+      return std::unexpected(roles.error());
+    }
+    if (roles->has_value()) {
+      m_config.server.roles.clear();
+      for (const auto& value : **roles) {
+        auto role = to_enum<decltype(k_role_names), ServerRole>(k_role_names, value);
+        if (!role) {
+          return std::unexpected(server.value_error(value, role.error().message));
+        }
+        m_config.server.roles.push_back(*role);
+      }
+    }
+    return server.finish();
+  }
+
+  Status read_samba(YamlMap& root) {
+    auto section = root.map("samba");
+    if (!section) {
+      return std::unexpected(section.error());
+    }
+    if (!section->has_value()) {
+      return {};
+    }
+    YamlMap& samba = **section;
+    if (auto s = read_value(samba, "config", m_config.samba.config, to_path); !s) {
+      return s;
+    }
+    if (auto s = read_value(samba, "include", m_config.samba.include, to_path); !s) {
+      return s;
+    }
+    if (auto s = read_enum(samba, "accounts", k_accounts_names, m_config.samba.accounts); !s) {
+      return s;
+    }
+    return samba.finish();
+  }
+
+  Status read_filesystems(YamlMap& root) {
+    remember(root, "filesystems", root.key_line("filesystems"));
+    auto list = root.map_list("filesystems");
+    if (!list) {
+      return std::unexpected(list.error());
+    }
+    if (!list->has_value()) {
+      return {};
+    }
+    m_config.filesystems.clear();
+    for (auto& entry : **list) {
+      FilesystemConfig filesystem;
+      if (auto s = read_value(entry, "path", filesystem.path, to_path); !s) {
+        return s;
+      }
+      if (filesystem.path.empty()) {
+        return std::unexpected(entry.error_at(
+            entry.line(), "key " + validate::quote_for_message(entry.key_path("path")) +
+                              " is required: the directory spaces are created below"));
+      }
+      if (auto s = read_enum(entry, "driver", k_driver_names, filesystem.driver); !s) {
+        return s;
+      }
+      if (auto s = entry.finish(); !s) {
+        return s;
+      }
+      m_config.filesystems.push_back(std::move(filesystem));
+    }
+    return {};
+  }
+
+  Status read_spaces(YamlMap& root) {
+    auto section = root.map("spaces");
+    if (!section) {
+      return std::unexpected(section.error());
+    }
+    if (!section->has_value()) {
+      return {};
+    }
+    YamlMap& spaces = **section;
+    auto allowance = read_value(
+        spaces, "user_allowance", m_config.spaces.user_allowance,
+        [](const YamlScalar& value) -> Result<std::optional<std::uint64_t>> {
+          if (value.value == "unlimited") {
+            return std::optional<std::uint64_t>();
+          }
+          auto size = validate::parse_size(value.value);
+          if (!size) {
+            return fail(ErrorCode::bad_request,
+                        "must be \"unlimited\" or a size such as 500G; " + size.error().message);
+          }
+          return std::optional<std::uint64_t>(*size);
+        });
+    if (!allowance) {
+      return allowance;
+    }
+    return spaces.finish();
+  }
+
+  Status read_auth(YamlMap& root) {
+    auto section = root.map("auth");
+    if (!section) {
+      return std::unexpected(section.error());
+    }
+    if (!section->has_value()) {
+      return {};
+    }
+    YamlMap& auth = **section;
+    if (auto s = read_enum(auth, "registration", k_registration_names, m_config.auth.registration);
+        !s) {
+      return s;
+    }
+    if (auto s = read_bool(auth, "basic", m_config.auth.basic); !s) {
+      return s;
+    }
+    return auth.finish();
+  }
+
+  Status read_apps(YamlMap& root) {
+    auto section = root.map("apps");
+    if (!section) {
+      return std::unexpected(section.error());
+    }
+    if (!section->has_value()) {
+      return {};
+    }
+    YamlMap& apps = **section;
+    if (auto s = read_value(apps, "idle_expiry", m_config.apps.idle_expiry, to_duration); !s) {
+      return s;
+    }
+    if (auto s = read_value(apps, "max_lifetime", m_config.apps.max_lifetime, to_duration); !s) {
+      return s;
+    }
+    return apps.finish();
+  }
+
+  Status read_reconcile(YamlMap& root) {
+    auto section = root.map("reconcile");
+    if (!section) {
+      return std::unexpected(section.error());
+    }
+    if (!section->has_value()) {
+      return {};
+    }
+    YamlMap& reconcile = **section;
+    if (auto s = read_value(reconcile, "resync", m_config.reconcile.resync, to_duration); !s) {
+      return s;
+    }
+    return reconcile.finish();
+  }
+
+  Status read_log(YamlMap& root) {
+    auto section = root.map("log");
+    if (!section) {
+      return std::unexpected(section.error());
+    }
+    if (!section->has_value()) {
+      return {};
+    }
+    YamlMap& log = **section;
+    if (auto s = read_enum(log, "level", k_level_names, m_config.log.level); !s) {
+      return s;
+    }
+    return log.finish();
+  }
+
+  AgentConfig& m_config;
+  std::map<std::string, int> m_lines;
+};
+
+// A size for the config file: the largest binary unit that represents it exactly, else bytes.
+std::string render_size(std::uint64_t bytes) {
+  constexpr std::array<std::pair<std::uint64_t, std::string_view>, 4> k_units{
+      {{1ULL << 40, "TiB"}, {1ULL << 30, "GiB"}, {1ULL << 20, "MiB"}, {1ULL << 10, "KiB"}}};
+  for (const auto& [unit, name] : k_units) {
+    if (bytes % unit == 0) {
+      return std::to_string(bytes / unit) + std::string(name);
+    }
+  }
+  return std::to_string(bytes);
+}
+
+// "key: value" padded so that a trailing comment starts in column 35 (as in SPEC.md).
+std::string line_with_comment(std::string text, std::string_view comment) {
+  if (comment.empty()) {
+    return text + "\n";
+  }
+  if (text.size() < 34) {
+    text.resize(34, ' ');
+  } else {
+    text += ' ';
+  }
+  return text + "# " + std::string(comment) + "\n";
+}
+
+} // namespace
+
+std::string_view to_string(ServerRole role) {
+  return name_in(k_role_names, role);
+}
+std::string_view to_string(SambaAccounts accounts) {
+  return name_in(k_accounts_names, accounts);
+}
+std::string_view to_string(FilesystemDriver driver) {
+  return name_in(k_driver_names, driver);
+}
+std::string_view to_string(Registration registration) {
+  return name_in(k_registration_names, registration);
+}
+std::string_view to_string(LogLevel level) {
+  return name_in(k_level_names, level);
+}
+
+std::string default_server_name() {
+  std::array<char, 256> buffer{};
+  if (::gethostname(buffer.data(), buffer.size() - 1) != 0 || buffer[0] == '\0') {
+    return "localhost";
+  }
+  return std::string(buffer.data());
+}
+
+Status validate_host(std::string_view host) {
+  if (host.empty()) {
+    return fail(ErrorCode::bad_request, "the host is empty");
+  }
+  const std::string text(host);
+  if (host.find(':') != std::string_view::npos) {
+    in6_addr address{};
+    if (::inet_pton(AF_INET6, text.c_str(), &address) != 1) {
+      return fail(ErrorCode::bad_request,
+                  validate::quote_for_message(host) + " is not a valid IPv6 address");
+    }
+    return {};
+  }
+  if (host.find_first_not_of("0123456789.") == std::string_view::npos) {
+    in_addr address{};
+    if (::inet_pton(AF_INET, text.c_str(), &address) != 1) {
+      return fail(ErrorCode::bad_request,
+                  validate::quote_for_message(host) + " is not a valid IPv4 address");
+    }
+    return {};
+  }
+  bool ok = host.size() <= 253;
+  std::size_t start = 0;
+  while (ok && start <= host.size()) {
+    const auto end = std::min(host.find('.', start), host.size());
+    const std::string_view label = host.substr(start, end - start);
+    ok = !label.empty() && label.size() <= 63 && all_of_chars(label, "-") && label.front() != '-' &&
+         label.back() != '-';
+    start = end + 1;
+  }
+  if (!ok) {
+    return fail(ErrorCode::bad_request,
+                validate::quote_for_message(host) +
+                    " is not a valid host name (letters, digits and '-' in dot-separated labels) "
+                    "or IP address");
+  }
+  return {};
+}
+
+bool is_loopback_host(std::string_view host) {
+  if (host.size() == 9) {
+    std::string lower(host);
+    for (char& c : lower) {
+      c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    }
+    if (lower == "localhost") {
+      return true;
+    }
+  }
+  const std::string text(host);
+  in_addr v4{};
+  if (::inet_pton(AF_INET, text.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  }
+  in6_addr v6{};
+  if (::inet_pton(AF_INET6, text.c_str(), &v6) == 1) {
+    if (IN6_IS_ADDR_LOOPBACK(&v6)) {
+      return true;
+    }
+    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+  }
+  return false;
+}
+
+Result<ListenAddress> parse_listen_address(std::string_view text) {
+  const auto invalid = [&](std::string_view why) {
+    return fail(ErrorCode::bad_request, "invalid listen address " +
+                                            validate::quote_for_message(text) + ": " +
+                                            std::string(why) +
+                                            " (expected host:port, e.g. 0.0.0.0:7443 or "
+                                            "[::1]:7443)");
+  };
+  std::string_view host;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos) {
+      return invalid("no closing ']'");
+    }
+    host = text.substr(1, close - 1);
+    const std::string_view rest = text.substr(close + 1);
+    if (rest.empty() || rest.front() != ':') {
+      return invalid("a port is missing");
+    }
+    port = rest.substr(1);
+    if (host.find(':') == std::string_view::npos) {
+      return invalid("brackets are only for IPv6 addresses");
+    }
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) {
+      return invalid("a port is missing");
+    }
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) {
+      return invalid("an IPv6 address must be written in brackets");
+    }
+  }
+  if (auto valid = validate_host(host); !valid) {
+    return invalid(valid.error().message);
+  }
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string_view::npos || port.front() == '0') {
+    return invalid("the port must be a number from 1 to 65535");
+  }
+  unsigned value = 0;
+  for (const char c : port) {
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (value > 65535) {
+    return invalid("the port must be a number from 1 to 65535");
+  }
+  return ListenAddress{std::string(host), static_cast<std::uint16_t>(value)};
+}
+
+std::string format_listen_address(const ListenAddress& address) {
+  if (address.host.find(':') != std::string::npos) {
+    return "[" + address.host + "]:" + std::to_string(address.port);
+  }
+  return address.host + ":" + std::to_string(address.port);
+}
+
+Status check_agent_config(const AgentConfig& config) {
+  if (const auto problem = cross_field_problem(config)) {
+    return fail(ErrorCode::bad_request, problem->message);
+  }
+  return {};
+}
+
+Result<AgentConfig> parse_agent_config(std::string_view yaml_text,
+                                       std::string_view origin_for_messages) {
+  auto root = parse_yaml_mapping(yaml_text, origin_for_messages);
+  if (!root) {
+    return std::unexpected(root.error());
+  }
+  AgentConfig config;
+  AgentConfigReader reader(config);
+  if (auto read = reader.read(*root); !read) {
+    return std::unexpected(read.error());
+  }
+  return config;
+}
+
+Result<AgentConfig> load_agent_config(const std::filesystem::path& path) {
+  auto text = read_file(path, k_max_config_bytes);
+  if (!text) {
+    return std::unexpected(text.error());
+  }
+  return parse_agent_config(*text, path.string());
+}
+
+std::string render_agent_config(const AgentConfig& config) {
+  const AgentConfig defaults;
+  std::string out;
+  out +=
+      "# sharectl-agent configuration. Every key is optional: a missing key (or one left empty)\n"
+      "# takes the default shown in SPEC.md. Unknown keys are an error.\n"
+      "# Durations: 30s, 15m, 12h, 7d. Sizes: 500G, 2TiB, 1TB.\n\n";
+  out += line_with_comment("listen: " + yaml_scalar(format_listen_address(config.listen)),
+                           "host:port; [IPv6]:port");
+  out += "tls:\n";
+  out += line_with_comment("  enabled: " + std::string(config.tls.enabled ? "true" : "false"),
+                           "false is refused unless listen is a loopback address");
+  out += "  cert: " + yaml_scalar(config.tls.cert.string()) + "\n";
+  out += "  key: " + yaml_scalar(config.tls.key.string()) + "\n";
+  out += line_with_comment("store: " + yaml_scalar(config.store), "or postgres://…");
+  out += "server:\n";
+  if (config.server.name == defaults.server.name) {
+    out +=
+        line_with_comment("  # name: " + yaml_scalar(config.server.name), "default: the host name");
+  } else {
+    out +=
+        line_with_comment("  name: " + yaml_scalar(config.server.name), "default: the host name");
+  }
+  if (config.server.address.empty()) {
+    out += line_with_comment("  # address: 192.0.2.10",
+                             "what clients use to reach smbd; default: first non-loopback");
+  } else {
+    out += line_with_comment("  address: " + yaml_scalar(config.server.address),
+                             "what clients use to reach smbd; default: first non-loopback");
+  }
+  std::string roles = "  roles: [";
+  for (std::size_t i = 0; i < config.server.roles.size(); ++i) {
+    roles += (i == 0 ? "" : ", ") + std::string(to_string(config.server.roles[i]));
+  }
+  out += line_with_comment(roles + "]", "samba, iscsi");
+  out += "samba:\n";
+  out += line_with_comment("  config: " + yaml_scalar(config.samba.config.string()),
+                           "the agent only ensures one include line in it");
+  out += line_with_comment("  include: " + yaml_scalar(config.samba.include.string()),
+                           "the file the agent owns and rewrites");
+  out += line_with_comment("  accounts: " + std::string(to_string(config.samba.accounts)),
+                           "local: provision Unix + passdb accounts; external: domain");
+  if (config.filesystems.empty()) {
+    out += line_with_comment("filesystems: []", "no filesystem: this host holds no spaces");
+  } else {
+    out += "filesystems:\n";
+    for (const auto& filesystem : config.filesystems) {
+      out += line_with_comment("  - path: " + yaml_scalar(filesystem.path.string()),
+                               "spaces are created below it");
+      out += line_with_comment("    driver: " + std::string(to_string(filesystem.driver)),
+                               "btrfs (subvolume + qgroup), dir (no enforcement), xfs");
+    }
+  }
+  out += "spaces:\n";
+  out += line_with_comment("  user_allowance: " + (config.spaces.user_allowance
+                                                       ? render_size(*config.spaces.user_allowance)
+                                                       : std::string("unlimited")),
+                           "or a size: the most space one user may own in total");
+  out += "auth:\n";
+  out += line_with_comment("  registration: " + std::string(to_string(config.auth.registration)),
+                           "open | closed");
+  out += line_with_comment("  basic: " + std::string(config.auth.basic ? "true" : "false"),
+                           "accept Authorization: Basic");
+  out += "apps:\n";
+  out += line_with_comment("  idle_expiry: " + format_duration(config.apps.idle_expiry),
+                           "an app (login) unused this long expires");
+  out += line_with_comment("  max_lifetime: " + format_duration(config.apps.max_lifetime),
+                           "an app expires this long after login");
+  out += "reconcile:\n";
+  out += line_with_comment("  resync: " + format_duration(config.reconcile.resync),
+                           "full resync period, the change feed's safety net");
+  out += "log:\n";
+  out += line_with_comment("  level: " + std::string(to_string(config.log.level)),
+                           "trace, debug, info, warn or error");
+  return out;
+}
+
+std::string default_agent_config_yaml() {
+  return render_agent_config(AgentConfig{});
+}
+
+} // namespace sharectl::config
