@@ -1,30 +1,25 @@
 #include "cli/cli_main.hpp"
 
 #include <exception>
+#include <iostream>
 
-#include <CLI/CLI.hpp>
-#include <fmt/core.h>
+#include <unistd.h>
 
-#include "common/util/error.hpp"
-#include "common/version.hpp"
+#include "cli/app.hpp"
 
 namespace sharectl::cli {
 
 int cli_main(int argc, char** argv) {
-  CLI::App app{"sharectl: self-service Samba storage", "sharectl"};
-  app.set_version_flag("--version", fmt::format("sharectl {}", k_version));
-  app.require_subcommand(1);
-  app.add_subcommand("version", "Print the version and exit")->callback([] {
-    fmt::print("sharectl {}\n", k_version);
-  });
   try {
-    app.parse(argc, argv);
-    return static_cast<int>(ExitCode::success);
-  } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);
-    return rc == 0 ? 0 : static_cast<int>(ExitCode::usage);
+    std::ios::sync_with_stdio(true);
+    Io io{std::cout,        std::cerr,       std::cin, process_environment(),
+          ::isatty(0) == 1, ::isatty(2) == 1};
+    const std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+    const int rc = run_cli(args, io);
+    std::cout.flush();
+    return rc;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "sharectl: error: {}\n", e.what());
+    std::cerr << "sharectl: error: " << e.what() << '\n';
     return static_cast<int>(ExitCode::failure);
   }
 }

@@ -1,0 +1,152 @@
+#include "agent/api/dispatcher.hpp"
+
+#include <algorithm>
+#include <exception>
+
+#include "common/util/random.hpp"
+
+namespace sharectl::agent::api {
+
+namespace {
+
+std::vector<std::pair<std::string, std::string>> slots_of(const Router& router) {
+  std::vector<std::pair<std::string, std::string>> slots;
+  for (const auto& route : router.routes()) {
+    slots.emplace_back(route.method, route.pattern);
+  }
+  return slots;
+}
+
+} // namespace
+
+Dispatcher::Dispatcher(Router router, ServerHooks hooks, std::size_t max_queued)
+    : m_router(std::move(router)), m_hooks(std::move(hooks)),
+      m_metrics(std::make_unique<Metrics>(slots_of(m_router))), m_max_queued(max_queued) {}
+
+void Dispatcher::log(std::string_view message) const {
+  if (m_hooks.log) {
+    m_hooks.log(message);
+  }
+}
+
+std::string Dispatcher::request_id_for(std::string_view client_id) {
+  if (valid_request_id(client_id)) {
+    return std::string(client_id);
+  }
+  try {
+    return uuid_v4();
+  } catch (const std::exception&) {
+    static std::atomic<std::uint64_t> counter{0};
+    return "req-" + std::to_string(counter.fetch_add(1) + 1);
+  }
+}
+
+bool Dispatcher::sendable_header(std::string_view name, std::string_view value) {
+  const bool name_ok = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
+  return name_ok && std::none_of(value.begin(), value.end(),
+                                 [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
+}
+
+Dispatcher::Plan Dispatcher::route(Request& request) {
+  Plan plan;
+  plan.slot = m_metrics->unmatched_slot();
+  const auto question = request.target.find('?');
+  request.path = request.target.substr(0, question);
+  request.query = question == std::string::npos ? "" : request.target.substr(question + 1);
+
+  auto match = m_router.find(request.method, request.path);
+  switch (match.outcome) {
+  case RouteMatch::Outcome::bad_path:
+    plan.response =
+        error_response(Error{ErrorCode::bad_request, match.message}, request.request_id);
+    return plan;
+  case RouteMatch::Outcome::not_found:
+    plan.response =
+        error_response(Error{ErrorCode::not_found, "no such endpoint: " + request.method + " " +
+                                                       request.path.substr(0, 200)},
+                       request.request_id);
+    return plan;
+  case RouteMatch::Outcome::method_not_allowed:
+    plan.response = error_response(
+        405, Error{ErrorCode::bad_request, "method " + request.method + " is not allowed here"},
+        request.request_id);
+    plan.response->headers.set("Allow", match.allow);
+    return plan;
+  case RouteMatch::Outcome::matched:
+    break;
+  }
+  plan.slot = static_cast<std::size_t>(match.route - m_router.routes().data());
+  auto query = parse_query(request.query);
+  if (!query) {
+    plan.response =
+        error_response(Error{ErrorCode::bad_request, "bad query string: " + query.error().message},
+                       request.request_id);
+    return plan;
+  }
+  request.route = match.route;
+  request.path_params = std::move(match.params);
+  request.query_params = std::move(*query);
+  plan.blocking = match.route->blocking;
+  if (plan.blocking && m_queued.fetch_add(1) >= m_max_queued) {
+    m_queued.fetch_sub(1);
+    plan.blocking = false;
+    plan.response =
+        error_response(Error{ErrorCode::unavailable, "the agent is overloaded; retry shortly"},
+                       request.request_id);
+    plan.response->headers.set("Retry-After", "1");
+  }
+  return plan;
+}
+
+Response Dispatcher::invoke(Request& request) {
+  const Route& route = *request.route;
+  struct Release {
+    std::atomic<std::size_t>* queued;
+    ~Release() {
+      if (queued != nullptr) {
+        queued->fetch_sub(1);
+      }
+    }
+  } release{route.blocking ? &m_queued : nullptr};
+  try {
+    if (route.permission.access != Access::anyone) {
+      if (!m_hooks.authorize) {
+        return error_response(
+            Error{ErrorCode::unauthenticated, "authentication is not configured on this agent"},
+            request.request_id);
+      }
+      if (auto allowed = m_hooks.authorize(request); !allowed) {
+        return error_response(allowed.error(), request.request_id);
+      }
+    }
+    auto result = route.handler(request);
+    return result ? std::move(*result) : error_response(result.error(), request.request_id);
+  } catch (const std::exception& e) {
+    log("handler for " + route.method + " " + route.pattern + " threw: " + e.what());
+  } catch (...) {
+    log("handler for " + route.method + " " + route.pattern + " threw a non-exception");
+  }
+  return error_response(
+      Error{ErrorCode::internal, "internal error (request id " + request.request_id + ")"},
+      request.request_id);
+}
+
+void Dispatcher::finish(Response& response, const Request& request, std::size_t slot,
+                        Clock::time_point start) {
+  response.headers.set("X-Request-Id", request.request_id);
+  const auto elapsed = Clock::now() - start;
+  m_metrics->observe(slot, response.status, elapsed);
+  if (m_hooks.access_log) {
+    const bool matched = slot < m_router.routes().size();
+    m_hooks.access_log(AccessLogEntry{
+        matched ? std::string_view(m_router.routes()[slot].method) : std::string_view("other"),
+        matched ? std::string_view(m_router.routes()[slot].pattern) : std::string_view("unmatched"),
+        response.status, request.remote_address, request.request_id,
+        std::chrono::duration_cast<std::chrono::microseconds>(elapsed)});
+  }
+}
+
+} // namespace sharectl::agent::api

@@ -1,0 +1,149 @@
+// share create|list|show|delete|grant|revoke|access: Samba shares of spaces and who may use them.
+#include <fmt/core.h>
+
+#include "cli/commands/helpers.hpp"
+
+namespace sharectl::cli {
+
+namespace {
+
+const View k_share_view{{{"NAME", "name"},
+                         {"SPACE", "space"},
+                         {"PATH", "subdir"},
+                         {"READ_ONLY", "read_only", ColumnKind::boolean},
+                         {"BROWSEABLE", "browseable", ColumnKind::boolean},
+                         {"COMMENT", "comment"},
+                         {"STATUS", "status"},
+                         {"MESSAGE", "status_message"}},
+                        "name"};
+
+const View k_access_view{{{"USER", "user"},
+                          {"LEVEL", "level"},
+                          {"GROUP", "group"},
+                          {"STATE", "state"},
+                          {"VIA", "via", ColumnKind::list}},
+                         "user"};
+
+std::string share_path(const std::string& name) {
+  return "/api/v1/shares/" + seg(name);
+}
+
+// "user:U" or "group:G" from --user/--group; exactly one must be given.
+CliResult<std::string> subject(Invocation& invocation) {
+  const bool user = invocation.has("--user");
+  const bool group = invocation.has("--group");
+  if (user == group) {
+    return usage_error("give exactly one of --user USER and --group GROUP");
+  }
+  return user ? "user:" + invocation.value("--user") : "group:" + invocation.value("--group");
+}
+
+int create(Invocation& invocation) {
+  const std::string name = invocation.value("NAME");
+  nlohmann::json body{{"name", name},
+                      {"space", invocation.value("--space")},
+                      {"read_only", invocation.has("--read-only")},
+                      {"browseable", !invocation.has("--hidden")}};
+  if (invocation.has("--path")) {
+    body["subdir"] = invocation.value("--path");
+  }
+  if (invocation.has("--comment")) {
+    body["comment"] = invocation.value("--comment");
+  }
+  auto answer = call_json(invocation, "POST", "/api/v1/shares", body);
+  if (!answer) {
+    return invocation.context().fail(answer.error());
+  }
+  return wait_and_print(invocation, *answer, share_path(name), k_share_view,
+                        fmt::format("share {}", name));
+}
+
+int list_shares(Invocation& invocation) {
+  return list(invocation, "/api/v1/shares", k_share_view);
+}
+
+int show_share(Invocation& invocation) {
+  return show(invocation, share_path(invocation.value("NAME")), k_share_view);
+}
+
+int remove(Invocation& invocation) {
+  return delete_and_wait(invocation, share_path(invocation.value("NAME")),
+                         fmt::format("share {}", invocation.value("NAME")));
+}
+
+int grant(Invocation& invocation) {
+  auto who = subject(invocation);
+  if (!who) {
+    return invocation.context().fail(who.error());
+  }
+  return change(invocation, "PUT", share_path(invocation.value("NAME")) + "/acl/" + seg(*who),
+                {{"level", invocation.value("--level")}}, k_access_view,
+                fmt::format("granted {} {} on {}", *who, invocation.value("--level"),
+                            invocation.value("NAME")));
+}
+
+int revoke(Invocation& invocation) {
+  auto who = subject(invocation);
+  if (!who) {
+    return invocation.context().fail(who.error());
+  }
+  return change(invocation, "DELETE", share_path(invocation.value("NAME")) + "/acl/" + seg(*who),
+                nullptr, k_access_view,
+                fmt::format("revoked {} on {}", *who, invocation.value("NAME")));
+}
+
+int access(Invocation& invocation) {
+  return list(invocation, share_path(invocation.value("NAME")) + "/acl", k_access_view);
+}
+
+} // namespace
+
+void add_share_commands(CommandTable& table) {
+  const ArgSpec name{"NAME", "the share's name", CompletionSource::share};
+  const FlagSpec user{"--user", "USER", "a user", CompletionSource::user};
+  const FlagSpec group{"--group", "GROUP", "a group", CompletionSource::group};
+  table.groups.push_back({{"share"}, "Shares: spaces published over SMB, and who may use them"});
+  table.commands.push_back(
+      {{"share", "create"},
+       "NAME --space SPACE [--path SUBDIR] [--read-only] [--comment TEXT] [--hidden]",
+       "Publish a space (or a directory of it) as a share",
+       {{"NAME", "the new share's name"}},
+       {{"--space", "SPACE", "the space (NAME or OWNER/NAME)", CompletionSource::space, true},
+        {"--path", "SUBDIR", "a directory inside the space to share"},
+        {"--read-only", "", "nobody may write through this share"},
+        {"--comment", "TEXT", "a comment clients show"},
+        {"--hidden", "", "not browseable (clients must know the name)"}},
+       create});
+  table.commands.push_back(
+      {{"share", "list"}, "", "List the shares you can see", {}, {}, list_shares});
+  table.commands.push_back({{"share", "show"}, "NAME", "Show a share", {name}, {}, show_share});
+  table.commands.push_back({{"share", "delete"},
+                            "NAME [--yes]",
+                            "Delete a share (the space and its data stay)",
+                            {name},
+                            {{"--yes", "", "do not ask for confirmation"}},
+                            remove});
+  table.commands.push_back(
+      {{"share", "grant"},
+       "NAME (--user USER | --group GROUP) --level read|write",
+       "Give a user or group access to a share",
+       {name},
+       {user,
+        group,
+        {"--level", "LEVEL", "read or write", CompletionSource::choices, true, {"read", "write"}}},
+       grant});
+  table.commands.push_back({{"share", "revoke"},
+                            "NAME (--user USER | --group GROUP)",
+                            "Take a user's or group's access away",
+                            {name},
+                            {user, group},
+                            revoke});
+  table.commands.push_back({{"share", "access"},
+                            "NAME",
+                            "Show every user's effective level on a share, and why",
+                            {name},
+                            {},
+                            access});
+}
+
+} // namespace sharectl::cli

@@ -1,0 +1,143 @@
+#include <stdexcept>
+
+#include <doctest/doctest.h>
+
+#include "agent/api/dispatcher.hpp"
+
+using namespace sharectl;
+using namespace sharectl::agent::api;
+
+namespace {
+
+Router table() {
+  auto router = Router::create({
+      {"GET", "/open/{name}",
+       [](Request& request) -> Result<Response> {
+         return Response::text(200, std::string(request.param("name")) + "|" +
+                                        std::string(request.query_param("q").value_or("-")));
+       },
+       Permission::anyone(), "open", false},
+      {"GET", "/closed", [](Request&) -> Result<Response> { return Response::text(200, "in"); },
+       Permission::authenticated(), "closed"},
+      {"GET", "/boom",
+       [](Request&) -> Result<Response> { throw std::runtime_error("password=hunter2"); },
+       Permission::anyone(), "throws"},
+      {"GET", "/gone",
+       [](Request&) -> Result<Response> { return fail(ErrorCode::not_found, "no space x"); },
+       Permission::anyone(), "fails"},
+  });
+  REQUIRE(router.has_value());
+  return std::move(*router);
+}
+
+Request request_for(std::string method, std::string target) {
+  Request request;
+  request.method = std::move(method);
+  request.target = std::move(target);
+  request.request_id = "rid";
+  return request;
+}
+
+// Runs a request through route() and invoke() as the server does.
+Response run(Dispatcher& dispatcher, Request request) {
+  auto plan = dispatcher.route(request);
+  Response response = plan.response ? *plan.response : dispatcher.invoke(request);
+  dispatcher.finish(response, request, plan.slot, Dispatcher::Clock::now());
+  return response;
+}
+
+} // namespace
+
+TEST_SUITE("agent.api.dispatcher") {
+
+  TEST_CASE("routes, decodes and answers") {
+    Dispatcher dispatcher(table(), {}, 8);
+    auto request = request_for("GET", "/open/a%20b?q=x+y");
+    auto plan = dispatcher.route(request);
+    CHECK_FALSE(plan.response.has_value());
+    CHECK_FALSE(plan.blocking);
+    CHECK(request.path == "/open/a%20b");
+    CHECK(request.query == "q=x+y");
+    CHECK(request.param("name") == "a b");
+    auto response = dispatcher.invoke(request);
+    CHECK(response.body == "a b|x y");
+
+    auto finished = run(dispatcher, request_for("GET", "/open/z"));
+    CHECK(finished.headers.get("X-Request-Id") == "rid");
+    CHECK(dispatcher.metrics().requests(0, 2) == 1);
+  }
+
+  TEST_CASE("refusals and failures become SPEC error responses") {
+    std::vector<std::string> logged;
+    ServerHooks hooks;
+    hooks.log = [&logged](std::string_view line) { logged.emplace_back(line); };
+    Dispatcher dispatcher(table(), hooks, 8);
+    CHECK(run(dispatcher, request_for("GET", "/nope")).status == 404);
+    CHECK(run(dispatcher, request_for("GET", "/open/..%2f")).status == 400);
+    CHECK(run(dispatcher, request_for("GET", "/open/x?q=%")).status == 400);
+    auto wrong = run(dispatcher, request_for("POST", "/closed"));
+    CHECK(wrong.status == 405);
+    CHECK(wrong.headers.get("Allow") == "GET");
+    CHECK(run(dispatcher, request_for("GET", "/closed")).status == 401); // no authorizer: deny
+    auto gone = run(dispatcher, request_for("GET", "/gone"));
+    CHECK(gone.status == 404);
+    CHECK(gone.body ==
+          R"({"error":{"code":"not_found","message":"no space x","request_id":"rid"}})");
+    auto boom = run(dispatcher, request_for("GET", "/boom"));
+    CHECK(boom.status == 500);
+    CHECK(boom.body.find("hunter2") == std::string::npos);
+    REQUIRE(logged.size() == 1);
+    CHECK(logged[0].find("GET /boom") != std::string::npos);
+    const auto unmatched = dispatcher.metrics().unmatched_slot();
+    CHECK(dispatcher.metrics().requests(unmatched, 4) == 3);
+  }
+
+  TEST_CASE("the authorizer sees the route and may pass the caller on") {
+    ServerHooks hooks;
+    hooks.authorize = [](Request& request) -> Status {
+      if (request.headers.get("X-User-ID") != "u1") {
+        return fail(ErrorCode::forbidden,
+                    "missing permission " + request.route->permission.to_string());
+      }
+      request.auth = 42;
+      return {};
+    };
+    Dispatcher dispatcher(table(), hooks, 8);
+    auto denied = run(dispatcher, request_for("GET", "/closed"));
+    CHECK(denied.status == 403);
+    CHECK(denied.body.find("missing permission authenticated") != std::string::npos);
+    auto request = request_for("GET", "/closed");
+    request.headers.add("x-user-id", "u1");
+    auto plan = dispatcher.route(request);
+    CHECK(plan.blocking);
+    CHECK(dispatcher.invoke(request).status == 200);
+    CHECK(std::any_cast<int>(request.auth) == 42);
+  }
+
+  TEST_CASE("the worker queue is bounded and its places are given back") {
+    ServerHooks hooks;
+    hooks.authorize = [](Request&) -> Status { return {}; };
+    Dispatcher dispatcher(table(), hooks, 2);
+    auto first = request_for("GET", "/closed");
+    auto second = request_for("GET", "/closed");
+    auto third = request_for("GET", "/closed");
+    CHECK(dispatcher.route(first).blocking);
+    CHECK(dispatcher.route(second).blocking);
+    auto refused = dispatcher.route(third);
+    REQUIRE(refused.response.has_value());
+    CHECK(refused.response->status == 503);
+    CHECK(refused.response->headers.get("Retry-After") == "1");
+    dispatcher.invoke(first);
+    CHECK(dispatcher.route(third).blocking);
+  }
+
+  TEST_CASE("request ids and response headers are checked") {
+    CHECK(Dispatcher::request_id_for("abc") == "abc");
+    CHECK(Dispatcher::request_id_for("a b").size() == 36);
+    CHECK(Dispatcher::request_id_for("") != Dispatcher::request_id_for(""));
+    CHECK(Dispatcher::sendable_header("Location", "/api/v1/spaces/a/b"));
+    CHECK_FALSE(Dispatcher::sendable_header("Bad Name", "x"));
+    CHECK_FALSE(Dispatcher::sendable_header("X-A", "b\r\nSet-Cookie: x"));
+  }
+
+} // TEST_SUITE
