@@ -1,0 +1,219 @@
+// Local SMB accounts; see accounts.hpp.
+#include "agent/host/samba/accounts.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <optional>
+#include <vector>
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "agent/host/command.hpp"
+#include "common/util/atomic_file.hpp"
+#include "common/validate/names.hpp"
+
+namespace sharectl::agent::host {
+namespace {
+
+namespace fs = std::filesystem;
+
+Status run_checked(ProcessRunner& runner, const Command& command) {
+  auto result = runner.run(command);
+  if (!result) {
+    return std::unexpected(result.error());
+  }
+  return check_exit(command, *result);
+}
+
+Status check_password(std::string_view password) {
+  if (password.empty() ||
+      password.find_first_of(std::string_view("\n\r\0", 3)) != std::string_view::npos) {
+    return fail(ErrorCode::bad_request,
+                "an SMB password must be non-empty and hold no newline or NUL");
+  }
+  return {};
+}
+
+bool is_nt_hash(std::string_view hash) {
+  return hash.size() == 32 && std::ranges::all_of(hash, [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+         });
+}
+
+// A private directory removed with its contents on destruction.
+class PrivateDir {
+public:
+  PrivateDir() {
+    std::string pattern = (fs::temp_directory_path() / "sharectl-passdb-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) != nullptr) { // mkdtemp creates it 0700
+      m_path = pattern;
+    }
+  }
+  ~PrivateDir() {
+    if (!m_path.empty()) {
+      std::error_code ec;
+      fs::remove_all(m_path, ec);
+    }
+  }
+  PrivateDir(const PrivateDir&) = delete;
+  PrivateDir& operator=(const PrivateDir&) = delete;
+  const fs::path& path() const { return m_path; }
+
+private:
+  fs::path m_path;
+};
+
+} // namespace
+
+SambaAccounts::SambaAccounts(ProcessRunner& runner, fs::path smb_conf)
+    : m_runner(runner), m_smb_conf(std::move(smb_conf)) {}
+
+Result<std::optional<std::string>> SambaAccounts::gecos_of(std::string_view username) {
+  auto entry = passwd_entry(username);
+  if (!entry) {
+    return std::unexpected(entry.error());
+  }
+  if (!entry->has_value()) {
+    return std::optional<std::string>();
+  }
+  return std::optional<std::string>((*entry)->gecos);
+}
+
+Result<std::optional<SambaAccounts::PasswdEntry>>
+SambaAccounts::passwd_entry(std::string_view username) {
+  Command command = host_command("getent", {"passwd", std::string(username)});
+  auto result = m_runner.run(command);
+  if (!result) {
+    return std::unexpected(result.error());
+  }
+  if (result->exit_code == 2) { // getent: key not found
+    return std::optional<PasswdEntry>();
+  }
+  if (auto status = check_exit(command, *result); !status) {
+    return std::unexpected(status.error());
+  }
+  // name:x:uid:gid:gecos:home:shell
+  std::vector<std::string> fields;
+  std::string_view line = std::string_view(result->out).substr(0, result->out.find('\n'));
+  while (true) {
+    const auto colon = line.find(':');
+    fields.emplace_back(line.substr(0, colon));
+    if (colon == std::string_view::npos) {
+      break;
+    }
+    line.remove_prefix(colon + 1);
+  }
+  if (fields.size() < 5) {
+    return fail(ErrorCode::internal, "unexpected getent output for " + std::string(username));
+  }
+  return std::optional<PasswdEntry>(PasswdEntry{fields[2], fields[4]});
+}
+
+Result<bool> SambaAccounts::is_ours(std::string_view username) {
+  auto gecos = gecos_of(username);
+  if (!gecos) {
+    return std::unexpected(gecos.error());
+  }
+  return gecos->has_value() && **gecos == k_account_gecos;
+}
+
+Status SambaAccounts::ensure_unix_account(std::string_view username) {
+  if (auto status = validate::validate_username(username); !status) {
+    return status;
+  }
+  auto gecos = gecos_of(username);
+  if (!gecos) {
+    return std::unexpected(gecos.error());
+  }
+  if (gecos->has_value()) {
+    if (**gecos != k_account_gecos) {
+      return fail(ErrorCode::conflict, "SAMBA-ACCOUNT-NOT-OURS: the Unix account " +
+                                           std::string(username) +
+                                           " exists and is not managed by sharectl");
+    }
+    return {};
+  }
+  return run_checked(
+      m_runner,
+      host_command("useradd", {"--no-create-home", "--home-dir", "/nonexistent", "--shell",
+                               "/usr/sbin/nologin", "--comment", std::string(k_account_gecos),
+                               "--user-group", std::string(username)}));
+}
+
+Status SambaAccounts::provision(std::string_view username, std::string_view password) {
+  if (auto status = check_password(password); !status) {
+    return status;
+  }
+  if (auto status = ensure_unix_account(username); !status) {
+    return status;
+  }
+  const std::string line = std::string(password) + "\n";
+  return run_checked(m_runner,
+                     host_command("smbpasswd",
+                                  {"-c", m_smb_conf.string(), "-a", "-s", std::string(username)},
+                                  std::chrono::seconds(30), line + line));
+}
+
+Status SambaAccounts::provision_nt_hash(std::string_view username, std::string_view nt_hash) {
+  if (!is_nt_hash(nt_hash)) {
+    return fail(ErrorCode::bad_request, "an NT hash must be 32 hexadecimal digits");
+  }
+  if (auto status = ensure_unix_account(username); !status) {
+    return status;
+  }
+  auto account = passwd_entry(username);
+  if (!account) {
+    return std::unexpected(account.error());
+  }
+  if (!account->has_value()) {
+    return fail(ErrorCode::internal, "the Unix account " + std::string(username) + " vanished");
+  }
+  PrivateDir dir;
+  if (dir.path().empty()) {
+    return fail(ErrorCode::internal, "cannot create a private temporary directory");
+  }
+  // smbpasswd format: name:uid:LM:NT:[flags]:LCT-hex: — pdbedit maps the entry to the Unix
+  // account by uid; the last-change time is now (0 would mean "must change at next logon").
+  std::string upper(nt_hash);
+  std::ranges::transform(upper, upper.begin(), [](unsigned char c) { return std::toupper(c); });
+  char lct[16];
+  std::snprintf(lct, sizeof lct, "%08llX", static_cast<unsigned long long>(std::time(nullptr)));
+  const std::string entry = std::string(username) + ":" + (*account)->uid + ":" +
+                            std::string(32, 'X') + ":" + upper + ":[U          ]:LCT-" + lct +
+                            ":\n";
+  const fs::path file = dir.path() / "smbpasswd";
+  AtomicWriteOptions options;
+  options.mode = 0600;
+  if (auto status = write_file_atomic(file, entry, options); !status) {
+    return status;
+  }
+  return run_checked(m_runner, host_command("pdbedit", {"--configfile=" + m_smb_conf.string(), "-i",
+                                                        "smbpasswd:" + file.string()}));
+}
+
+Status SambaAccounts::remove(std::string_view username) {
+  if (auto status = validate::validate_username(username); !status) {
+    return status;
+  }
+  auto gecos = gecos_of(username);
+  if (!gecos) {
+    return std::unexpected(gecos.error());
+  }
+  if (gecos->has_value() && **gecos != k_account_gecos) {
+    return fail(ErrorCode::conflict, "SAMBA-ACCOUNT-NOT-OURS: the Unix account " +
+                                         std::string(username) +
+                                         " exists and is not managed by sharectl");
+  }
+  // A passdb entry without a Unix account can exist (deleted by hand): remove it regardless;
+  // smbpasswd -x fails when there is none, which is the state we want.
+  (void)m_runner.run(
+      host_command("smbpasswd", {"-c", m_smb_conf.string(), "-x", std::string(username)}));
+  if (!gecos->has_value()) {
+    return {};
+  }
+  return run_checked(m_runner, host_command("userdel", {std::string(username)}));
+}
+
+} // namespace sharectl::agent::host
