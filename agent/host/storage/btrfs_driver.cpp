@@ -53,33 +53,35 @@ std::string human(std::uint64_t bytes) {
 Result<std::uint64_t> parse_qgroup_referenced(std::string_view output) {
   std::istringstream in{std::string(output)};
   std::string line;
-  std::optional<std::size_t> id_column;
-  std::optional<std::size_t> rfer_column;
+  // Column positions from the header line; k_none until the header has been seen. (Plain
+  // indices rather than std::optional: GCC 12 warns falsely about optionals here at -O2.)
+  constexpr std::size_t k_none = static_cast<std::size_t>(-1);
+  std::size_t id_column = k_none;
+  std::size_t rfer_column = k_none;
   while (std::getline(in, line)) {
     const auto fields = words(line);
     if (fields.empty()) {
       continue;
     }
-    if (!id_column) {
+    if (id_column == k_none) {
       // Header: "Qgroupid Referenced Exclusive Max referenced …" (6.x) or "qgroupid rfer …".
       // Multi-word names ("Max referenced") come after the ones we need.
       for (std::size_t i = 0; i < fields.size(); ++i) {
         if (fields[i] == "Qgroupid" || fields[i] == "qgroupid") {
           id_column = i;
-        } else if ((fields[i] == "Referenced" || fields[i] == "rfer") && !rfer_column) {
+        } else if ((fields[i] == "Referenced" || fields[i] == "rfer") && rfer_column == k_none) {
           rfer_column = i;
         }
       }
-      if (id_column && !rfer_column) {
-        id_column.reset();
+      if (id_column != k_none && rfer_column == k_none) {
+        id_column = k_none;
       }
       continue;
     }
-    if (fields.size() <= std::max(*id_column, *rfer_column) ||
-        !fields[*id_column].starts_with("0/")) {
+    if (fields.size() <= std::max(id_column, rfer_column) || !fields[id_column].starts_with("0/")) {
       continue;
     }
-    if (const auto value = to_u64(fields[*rfer_column])) {
+    if (const auto value = to_u64(fields[rfer_column])) {
       return *value;
     }
   }

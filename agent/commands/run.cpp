@@ -1,0 +1,215 @@
+// sharectl-agent run: the daemon in the foreground — store, HTTP server, spdlog (journald under
+// systemd), sd_notify READY=1 once listening, a periodic sweep of expired apps and flush of
+// last-used times, and a graceful stop on SIGTERM or SIGINT.
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+
+#include <fmt/core.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/systemd_sink.h>
+#include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
+
+#include "agent/api/server.hpp"
+#include "agent/auth/app_expiry.hpp"
+#include "agent/commands/commands.hpp"
+#include "agent/commands/common.hpp"
+#include "agent/handlers/account.hpp"
+#include "agent/handlers/authenticate.hpp"
+#include "agent/handlers/context.hpp"
+#include "agent/store/store.hpp"
+
+namespace sharectl::agent::commands {
+
+namespace {
+
+constexpr std::chrono::seconds k_flush_interval{30};
+constexpr std::chrono::seconds k_sweep_interval{300};
+
+std::shared_ptr<spdlog::logger> make_logger(config::LogLevel level) {
+  std::shared_ptr<spdlog::logger> logger;
+  if (std::getenv("JOURNAL_STREAM") != nullptr) {
+    logger = std::make_shared<spdlog::logger>(
+        "sharectl-agent", std::make_shared<spdlog::sinks::systemd_sink_mt>("sharectl-agent"));
+    logger->set_pattern("%v");
+  } else {
+    logger = std::make_shared<spdlog::logger>("sharectl-agent",
+                                              std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
+  }
+  switch (level) {
+  case config::LogLevel::trace:
+    logger->set_level(spdlog::level::trace);
+    break;
+  case config::LogLevel::debug:
+    logger->set_level(spdlog::level::debug);
+    break;
+  case config::LogLevel::info:
+    logger->set_level(spdlog::level::info);
+    break;
+  case config::LogLevel::warn:
+    logger->set_level(spdlog::level::warn);
+    break;
+  case config::LogLevel::error:
+    logger->set_level(spdlog::level::err);
+    break;
+  }
+  logger->flush_on(spdlog::level::info);
+  return logger;
+}
+
+// Writes the pending last_used_at times.
+void flush_last_used(handlers::AgentContext& context, spdlog::logger& log) {
+  auto pending = context.last_used.flush();
+  if (pending.empty()) {
+    return;
+  }
+  auto done = context.store.transact([&](store::Tx& tx) -> Status {
+    for (const auto& [id, when] : pending) {
+      if (auto touched = tx.touch_app(id, when);
+          !touched && touched.error().code != ErrorCode::not_found) {
+        return touched;
+      }
+    }
+    return {};
+  });
+  if (!done) {
+    log.warn("AGENT-W001 could not record app use times: {}", done.error().message);
+  }
+}
+
+// Deletes the apps that have expired (idle or absolute) and audits how many.
+void sweep_expired_apps(handlers::AgentContext& context, spdlog::logger& log) {
+  const auto now = context.clock.now();
+  std::size_t swept = 0;
+  auto done = context.store.transact([&](store::Tx& tx) -> Status {
+    swept = 0;
+    auto apps = tx.list<model::App>();
+    if (!apps) {
+      return std::unexpected(apps.error());
+    }
+    for (const auto& app : *apps) {
+      const auto used = context.last_used.effective_last_used(app.id, app.last_used_at);
+      if (!auth::app_expired(app.created_at, used, now, context.lifetime)) {
+        continue;
+      }
+      if (auto removed = tx.remove<model::App>(app.id); !removed) {
+        return removed;
+      }
+      ++swept;
+    }
+    if (swept == 0) {
+      return {};
+    }
+    model::AuditEvent event;
+    event.actor_name = "sharectl-agent";
+    event.action = "apps.expire";
+    event.resource = "apps";
+    event.detail = fmt::format("deleted {} expired apps", swept);
+    auto audit = tx.create(event);
+    return audit ? Status{} : std::unexpected(audit.error());
+  });
+  if (!done) {
+    log.warn("AGENT-W002 could not sweep expired apps: {}", done.error().message);
+  } else if (swept > 0) {
+    log.info("AGENT-I003 deleted {} expired apps", swept);
+  }
+}
+
+} // namespace
+
+int run(const RunOptions& options) {
+  auto loaded = load_config(options.config_path);
+  if (!loaded) {
+    return report(std::cerr, loaded.error(), k_exit_usage);
+  }
+  config::AgentConfig cfg = *loaded;
+  if (options.listen) {
+    auto listen = config::parse_listen_address(*options.listen);
+    if (!listen) {
+      return report(std::cerr, Error{ErrorCode::bad_request, "--listen: " + listen.error().message},
+                    k_exit_usage);
+    }
+    cfg.listen = *listen;
+    if (auto checked = config::check_agent_config(cfg); !checked) {
+      return report(std::cerr, checked.error(), k_exit_usage);
+    }
+  }
+  auto log = make_logger(cfg.log.level);
+
+  // Block the stop signals in every thread; this one waits for them with sigtimedwait.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto store = store::open_store(cfg.store, open_options(false));
+  if (!store) {
+    log->error("AGENT-E001 cannot open the store {}: {}", cfg.store, store.error().message);
+    return k_exit_failure;
+  }
+  auth::SystemClock clock;
+  handlers::AgentContext context(**store, cfg, clock);
+
+  api::ServerConfig server_config;
+  server_config.address = cfg.listen.host == "localhost" ? "127.0.0.1" : cfg.listen.host;
+  server_config.port = cfg.listen.port;
+  server_config.tls = cfg.tls.enabled;
+  server_config.cert_file = cfg.tls.cert;
+  server_config.key_file = cfg.tls.key;
+  api::ServerHooks hooks;
+  hooks.authorize = handlers::make_authorizer(context);
+  hooks.readiness = [&context]() -> Status {
+    auto revision = context.store.current_revision();
+    if (!revision) {
+      return std::unexpected(revision.error());
+    }
+    return {};
+  };
+  hooks.access_log = [log](const api::AccessLogEntry& entry) {
+    log->info("AGENT-I010 {} {} {} from {} in {} us (request {})", entry.method, entry.route,
+              entry.status, entry.remote_address, entry.duration.count(), entry.request_id);
+  };
+  hooks.log = [log](std::string_view message) { log->warn("AGENT-W010 {}", message); };
+  auto server =
+      api::HttpServer::start(server_config, handlers::agent_routes(context), std::move(hooks));
+  if (!server) {
+    log->error("AGENT-E002 cannot start the server on {}: {}",
+               config::format_listen_address(cfg.listen), server.error().message);
+    return server.error().code == ErrorCode::bad_request ? k_exit_usage : k_exit_failure;
+  }
+  log->info("AGENT-I001 listening on {}:{} ({}), store {}", server_config.address,
+            (*server)->port(), cfg.tls.enabled ? "https" : "http", (*store)->backend());
+  sd_notifyf(0, "READY=1\nSTATUS=listening on port %u", static_cast<unsigned>((*server)->port()));
+
+  using Steady = std::chrono::steady_clock;
+  auto next_flush = Steady::now() + k_flush_interval;
+  auto next_sweep = Steady::now() + std::chrono::seconds{5};
+  int signal_number = 0;
+  while (signal_number <= 0) {
+    timespec wait{1, 0};
+    signal_number = sigtimedwait(&stop_signals, nullptr, &wait);
+    const auto now = Steady::now();
+    if (now >= next_flush) {
+      flush_last_used(context, *log);
+      next_flush = now + k_flush_interval;
+    }
+    if (now >= next_sweep) {
+      sweep_expired_apps(context, *log);
+      next_sweep = now + k_sweep_interval;
+    }
+  }
+  log->info("AGENT-I002 {} received; stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  sd_notify(0, "STOPPING=1");
+  (*server)->stop();
+  flush_last_used(context, *log);
+  log->info("AGENT-I004 stopped");
+  return k_exit_ok;
+}
+
+} // namespace sharectl::agent::commands

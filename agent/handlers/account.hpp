@@ -1,0 +1,25 @@
+// The account routes (SPEC.md "HTTP API"): POST /api/v1/users (registration), POST /api/v1/apps
+// (login), GET/DELETE /api/v1/apps[/{app_id}], GET /api/v1/whoami, PUT
+// /api/v1/users/me/password. Handlers fail with the SPEC error codes; every change and every
+// refused login writes an audit event; no response or audit detail ever holds a password, a
+// token or a hash.
+#pragma once
+
+#include <vector>
+
+#include "agent/api/router.hpp"
+#include "agent/handlers/context.hpp"
+
+namespace sharectl::agent::handlers {
+
+// The account routes over `context` (which must outlive them), with their permissions.
+std::vector<api::Route> account_routes(AgentContext& context);
+
+// Every route of the agent beyond the transport's built-ins (today: account_routes).
+std::vector<api::Route> agent_routes(AgentContext& context);
+
+// Checks an e-mail address: 3 to 254 bytes, one '@' with text on both sides, no spaces or
+// control characters. Fails with bad_request saying what is wrong.
+Status validate_email(std::string_view email);
+
+} // namespace sharectl::agent::handlers

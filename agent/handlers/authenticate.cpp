@@ -1,0 +1,190 @@
+#include "agent/handlers/authenticate.hpp"
+
+#include <stdexcept>
+
+#include "agent/auth/tokens.hpp"
+#include "agent/authz/authorize.hpp"
+#include "agent/authz/roles.hpp"
+#include "agent/handlers/render.hpp"
+
+namespace sharectl::agent::handlers {
+
+namespace {
+
+// One message for every credential that names nobody, so the answer reveals nothing.
+constexpr std::string_view k_invalid_credentials = "invalid or expired credentials";
+
+Error unauthenticated(std::string message = std::string(k_invalid_credentials)) {
+  return Error{ErrorCode::unauthenticated, std::move(message)};
+}
+
+} // namespace
+
+Result<Caller> authenticate(AgentContext& context, const api::Request& request) {
+  auto credentials = auth::parse_credentials(request.headers.get("Authorization"),
+                                             request.headers.get("X-User-ID"),
+                                             auth::CredentialOptions{context.config.auth.basic});
+  if (!credentials) {
+    return std::unexpected(credentials.error());
+  }
+  if (credentials->kind == auth::CredentialKind::none) {
+    return std::unexpected(unauthenticated("authentication required: send X-User-ID and "
+                                           "Authorization: Bearer <token> (sharectl login)"));
+  }
+  if (credentials->kind == auth::CredentialKind::basic) {
+    return std::unexpected(unauthenticated("Basic authentication is not supported yet"));
+  }
+  if (auto app_shape = auth::require_app_credentials(*credentials); !app_shape) {
+    return std::unexpected(app_shape.error());
+  }
+  const std::string hash = auth::token_hash(credentials->token);
+  auto found = context.store.view_result([&](store::Tx& tx) -> Result<Caller> {
+    auto app = tx.find_app_by_token(hash);
+    if (!app) {
+      return std::unexpected(app.error());
+    }
+    auto user = tx.get<model::User>(app->user_id);
+    if (!user) {
+      return std::unexpected(user.error());
+    }
+    return Caller{std::move(*user), std::move(*app)};
+  });
+  if (!found) {
+    if (found.error().code == ErrorCode::not_found) {
+      return std::unexpected(unauthenticated());
+    }
+    return std::unexpected(found.error());
+  }
+  // The look-up was by hash; compare again in constant time and check the pair belongs together.
+  if (!auth::token_matches(credentials->token, found->app.token_sha256) ||
+      found->app.user_id != *credentials->user_id) {
+    return std::unexpected(unauthenticated());
+  }
+  const auto now = context.clock.now();
+  const auto last_used =
+      context.last_used.effective_last_used(found->app.id, found->app.last_used_at);
+  if (auth::app_expired(found->app.created_at, last_used, now, context.lifetime)) {
+    return std::unexpected(unauthenticated("the app has expired; log in again"));
+  }
+  if (!found->user.is_active) {
+    return std::unexpected(unauthenticated());
+  }
+  context.last_used.note_use(found->app.id, found->app.last_used_at, now);
+  found->app.last_used_at = last_used;
+  return found;
+}
+
+Status authorize_caller(AgentContext& context, const Caller& caller, std::string_view action,
+                        const std::string& resource) {
+  struct Inputs {
+    std::vector<model::Binding> bindings;
+    std::vector<model::Role> roles;
+    std::vector<model::Rule> rules;
+  };
+  auto inputs = context.store.view_result([&](store::Tx& tx) -> Result<Inputs> {
+    Inputs out;
+    auto bindings = tx.applicable_bindings(caller.user.id, {}, std::nullopt);
+    auto roles = tx.list<model::Role>();
+    auto rules = tx.list<model::Rule>();
+    if (!bindings || !roles || !rules) {
+      return std::unexpected(!bindings ? bindings.error() : !roles ? roles.error() : rules.error());
+    }
+    out.bindings = std::move(*bindings);
+    out.roles = std::move(*roles);
+    out.rules = std::move(*rules);
+    return out;
+  });
+  if (!inputs) {
+    return std::unexpected(inputs.error());
+  }
+  auto catalog = authz::RoleCatalog::from_store(inputs->roles, inputs->rules);
+  if (!catalog) {
+    return std::unexpected(catalog.error());
+  }
+  std::vector<authz::EffectiveBinding> effective;
+  for (const auto& binding : inputs->bindings) {
+    effective.push_back(authz::effective_binding(binding));
+  }
+  authz::Resource target{resource, std::nullopt, false};
+  const auto decision =
+      authz::authorize(authz::subject_of(caller.user), action, target, effective, *catalog);
+  if (!decision.allowed) {
+    return fail(ErrorCode::forbidden, decision.reason);
+  }
+  return {};
+}
+
+void audit_outside(AgentContext& context, const model::AuditEvent& event) {
+  (void)context.store.transact([&](store::Tx& tx) -> Status {
+    auto created = tx.create(event);
+    if (!created) {
+      return std::unexpected(created.error());
+    }
+    return {};
+  });
+}
+
+const Caller& caller_of(const api::Request& request) {
+  const auto* caller = std::any_cast<Caller>(&request.auth);
+  if (caller == nullptr) {
+    throw std::logic_error("handler of an authenticated route ran without a caller");
+  }
+  return *caller;
+}
+
+std::string expand_resource(const std::string& pattern, const api::Request& request) {
+  std::string out;
+  for (std::size_t i = 0; i < pattern.size();) {
+    if (pattern[i] == '{') {
+      const auto close = pattern.find('}', i);
+      if (close != std::string::npos) {
+        out += request.param(std::string_view(pattern).substr(i + 1, close - i - 1));
+        i = close + 1;
+        continue;
+      }
+    }
+    out += pattern[i++];
+  }
+  return out;
+}
+
+api::Authorizer make_authorizer(AgentContext& context) {
+  return [&context](api::Request& request) -> Status {
+    const auto& permission = request.route->permission;
+    const std::string action_name =
+        permission.access == api::Access::action ? permission.action : "request";
+    const std::string resource = expand_resource(permission.resource, request);
+    auto caller = authenticate(context, request);
+    if (!caller) {
+      if (caller.error().code != ErrorCode::unavailable &&
+          caller.error().code != ErrorCode::internal) {
+        audit_outside(context, audit_event(request, nullptr, action_name,
+                                           resource.empty() ? request.route->pattern : resource,
+                                           model::AuditOutcome::denied, caller.error().message));
+      }
+      return std::unexpected(caller.error());
+    }
+    switch (permission.access) {
+    case api::Access::anyone:
+    case api::Access::authenticated:
+      break;
+    case api::Access::deny:
+      return fail(ErrorCode::forbidden, "this route is closed to everyone");
+    case api::Access::action: {
+      auto allowed = authorize_caller(context, *caller, permission.action, resource);
+      if (!allowed) {
+        if (allowed.error().code == ErrorCode::forbidden) {
+          audit_outside(context, audit_event(request, &caller->user, permission.action, resource,
+                                             model::AuditOutcome::denied, allowed.error().message));
+        }
+        return allowed;
+      }
+      break;
+    }
+    }
+    request.auth = std::move(*caller);
+    return {};
+  };
+}
+
+} // namespace sharectl::agent::handlers

@@ -1,0 +1,44 @@
+// What the request handlers share: the store, the configuration and the auth machinery (clock,
+// login rate limiter, login pool, last-used tracker), plus Caller, the authenticated user the
+// authentication step leaves in Request::auth. Plain data; nothing here fails.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "agent/auth/app_expiry.hpp"
+#include "agent/auth/clock.hpp"
+#include "agent/auth/login_pool.hpp"
+#include "agent/auth/rate_limit.hpp"
+#include "agent/store/store.hpp"
+#include "common/config/agent_config.hpp"
+
+namespace sharectl::agent::handlers {
+
+// The shared state of all handlers; it must outlive the server that runs them.
+struct AgentContext {
+  // Builds the auth machinery for `config` over `store` and `clock` (both must outlive it).
+  AgentContext(store::Store& store_ref, config::AgentConfig config_value,
+               const auth::Clock& clock_ref, auth::LoginRateLimitConfig limits = {},
+               auth::LoginPoolConfig pool = {})
+      : store(store_ref), config(std::move(config_value)),
+        clock(clock_ref), lifetime{config.apps.idle_expiry, config.apps.max_lifetime},
+        limiter(clock_ref, limits), login_pool(pool) {}
+
+  store::Store& store;             // the desired state
+  config::AgentConfig config;      // agent.yaml as loaded
+  const auth::Clock& clock;        // the time source for expiry and rate limits
+  auth::AppLifetime lifetime;      // apps.idle_expiry / apps.max_lifetime
+  auth::LoginRateLimiter limiter;  // failed logins per account and address
+  auth::LoginPool login_pool;      // where password verification runs
+  auth::LastUsedTracker last_used; // batched last_used_at updates
+};
+
+// The authenticated caller of a request (stored in Request::auth by the authentication step).
+struct Caller {
+  model::User user; // the user, as read during authentication
+  model::App app;   // the app (login session) whose token was presented
+};
+
+} // namespace sharectl::agent::handlers
