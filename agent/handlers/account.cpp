@@ -1,6 +1,7 @@
 #include "agent/handlers/account.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 
 #include <fmt/core.h>
@@ -9,8 +10,12 @@
 #include "agent/auth/password.hpp"
 #include "agent/auth/tokens.hpp"
 #include "agent/authz/resources.hpp"
+#include "agent/handlers/audit.hpp"
+#include "agent/handlers/shares.hpp"
+#include "agent/handlers/spaces.hpp"
 #include "agent/handlers/authenticate.hpp"
 #include "agent/handlers/render.hpp"
+#include "agent/handlers/users.hpp"
 #include "common/json/strict.hpp"
 #include "common/validate/names.hpp"
 #include "common/validate/text.hpp"
@@ -576,7 +581,12 @@ std::vector<api::Route> account_routes(AgentContext& context) {
 }
 
 std::vector<api::Route> agent_routes(AgentContext& context) {
-  return account_routes(context);
+  auto routes = account_routes(context);
+  std::ranges::move(user_routes(context), std::back_inserter(routes));
+  std::ranges::move(audit_routes(context), std::back_inserter(routes));
+  std::ranges::move(space_routes(context), std::back_inserter(routes));
+  std::ranges::move(share_routes(context), std::back_inserter(routes));
+  return routes;
 }
 
 } // namespace sharectl::agent::handlers

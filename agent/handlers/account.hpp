@@ -15,7 +15,7 @@ namespace sharectl::agent::handlers {
 // The account routes over `context` (which must outlive them), with their permissions.
 std::vector<api::Route> account_routes(AgentContext& context);
 
-// Every route of the agent beyond the transport's built-ins (today: account_routes).
+// Every route of the agent beyond the transport's built-ins (account, user and audit routes).
 std::vector<api::Route> agent_routes(AgentContext& context);
 
 // Checks an e-mail address: 3 to 254 bytes, one '@' with text on both sides, no spaces or

@@ -26,7 +26,7 @@ namespace auth = sharectl::agent::auth;
 
 constexpr const char* k_password = "correct horse battery";
 
-// An agent in this process: store, account routes and a test-only route needing audit.read.
+// An agent in this process: store and the agent's routes (audit.read: GET /api/v1/audit).
 class Agent {
 public:
   explicit Agent(config::Registration registration = config::Registration::open,
@@ -38,10 +38,6 @@ public:
     cfg.auth.registration = registration;
     m_context = std::make_unique<handlers::AgentContext>(*m_store, cfg, m_clock, limits);
     auto routes = handlers::agent_routes(*m_context);
-    routes.push_back(
-        {"GET", "/api/v1/audit",
-         [](api::Request&) -> Result<api::Response> { return api::Response::json(200, "[]"); },
-         api::Permission::of("audit.read", "audit"), "test: audit"});
     api::ServerConfig server_config;
     server_config.tls = false;
     api::ServerHooks hooks;
