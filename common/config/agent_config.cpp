@@ -4,8 +4,6 @@
 #include <map>
 #include <utility>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <unistd.h>
 
 #include "common/config/duration.hpp"
@@ -525,31 +523,6 @@ private:
   std::map<std::string, int> m_lines;
 };
 
-// A size for the config file: the largest binary unit that represents it exactly, else bytes.
-std::string render_size(std::uint64_t bytes) {
-  constexpr std::array<std::pair<std::uint64_t, std::string_view>, 4> k_units{
-      {{1ULL << 40, "TiB"}, {1ULL << 30, "GiB"}, {1ULL << 20, "MiB"}, {1ULL << 10, "KiB"}}};
-  for (const auto& [unit, name] : k_units) {
-    if (bytes % unit == 0) {
-      return std::to_string(bytes / unit) + std::string(name);
-    }
-  }
-  return std::to_string(bytes);
-}
-
-// "key: value" padded so that a trailing comment starts in column 35 (as in SPEC.md).
-std::string line_with_comment(std::string text, std::string_view comment) {
-  if (comment.empty()) {
-    return text + "\n";
-  }
-  if (text.size() < 34) {
-    text.resize(34, ' ');
-  } else {
-    text += ' ';
-  }
-  return text + "# " + std::string(comment) + "\n";
-}
-
 } // namespace
 
 std::string_view to_string(ServerRole role) {
@@ -574,129 +547,6 @@ std::string default_server_name() {
     return "localhost";
   }
   return std::string(buffer.data());
-}
-
-Status validate_host(std::string_view host) {
-  if (host.empty()) {
-    return fail(ErrorCode::bad_request, "the host is empty");
-  }
-  const std::string text(host);
-  if (host.find(':') != std::string_view::npos) {
-    in6_addr address{};
-    if (::inet_pton(AF_INET6, text.c_str(), &address) != 1) {
-      return fail(ErrorCode::bad_request,
-                  validate::quote_for_message(host) + " is not a valid IPv6 address");
-    }
-    return {};
-  }
-  if (host.find_first_not_of("0123456789.") == std::string_view::npos) {
-    in_addr address{};
-    if (::inet_pton(AF_INET, text.c_str(), &address) != 1) {
-      return fail(ErrorCode::bad_request,
-                  validate::quote_for_message(host) + " is not a valid IPv4 address");
-    }
-    return {};
-  }
-  bool ok = host.size() <= 253;
-  std::size_t start = 0;
-  while (ok && start <= host.size()) {
-    const auto end = std::min(host.find('.', start), host.size());
-    const std::string_view label = host.substr(start, end - start);
-    ok = !label.empty() && label.size() <= 63 && all_of_chars(label, "-") && label.front() != '-' &&
-         label.back() != '-';
-    start = end + 1;
-  }
-  if (!ok) {
-    return fail(ErrorCode::bad_request,
-                validate::quote_for_message(host) +
-                    " is not a valid host name (letters, digits and '-' in dot-separated labels) "
-                    "or IP address");
-  }
-  return {};
-}
-
-bool is_loopback_host(std::string_view host) {
-  if (host.size() == 9) {
-    std::string lower(host);
-    for (char& c : lower) {
-      c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-    }
-    if (lower == "localhost") {
-      return true;
-    }
-  }
-  const std::string text(host);
-  in_addr v4{};
-  if (::inet_pton(AF_INET, text.c_str(), &v4) == 1) {
-    return (ntohl(v4.s_addr) >> 24) == 127;
-  }
-  in6_addr v6{};
-  if (::inet_pton(AF_INET6, text.c_str(), &v6) == 1) {
-    if (IN6_IS_ADDR_LOOPBACK(&v6)) {
-      return true;
-    }
-    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
-  }
-  return false;
-}
-
-Result<ListenAddress> parse_listen_address(std::string_view text) {
-  const auto invalid = [&](std::string_view why) {
-    return fail(ErrorCode::bad_request, "invalid listen address " +
-                                            validate::quote_for_message(text) + ": " +
-                                            std::string(why) +
-                                            " (expected host:port, e.g. 0.0.0.0:7443 or "
-                                            "[::1]:7443)");
-  };
-  std::string_view host;
-  std::string_view port;
-  if (!text.empty() && text.front() == '[') {
-    const auto close = text.find(']');
-    if (close == std::string_view::npos) {
-      return invalid("no closing ']'");
-    }
-    host = text.substr(1, close - 1);
-    const std::string_view rest = text.substr(close + 1);
-    if (rest.empty() || rest.front() != ':') {
-      return invalid("a port is missing");
-    }
-    port = rest.substr(1);
-    if (host.find(':') == std::string_view::npos) {
-      return invalid("brackets are only for IPv6 addresses");
-    }
-  } else {
-    const auto colon = text.rfind(':');
-    if (colon == std::string_view::npos) {
-      return invalid("a port is missing");
-    }
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-    if (host.find(':') != std::string_view::npos) {
-      return invalid("an IPv6 address must be written in brackets");
-    }
-  }
-  if (auto valid = validate_host(host); !valid) {
-    return invalid(valid.error().message);
-  }
-  if (port.empty() || port.size() > 5 ||
-      port.find_first_not_of("0123456789") != std::string_view::npos || port.front() == '0') {
-    return invalid("the port must be a number from 1 to 65535");
-  }
-  unsigned value = 0;
-  for (const char c : port) {
-    value = value * 10 + static_cast<unsigned>(c - '0');
-  }
-  if (value > 65535) {
-    return invalid("the port must be a number from 1 to 65535");
-  }
-  return ListenAddress{std::string(host), static_cast<std::uint16_t>(value)};
-}
-
-std::string format_listen_address(const ListenAddress& address) {
-  if (address.host.find(':') != std::string::npos) {
-    return "[" + address.host + "]:" + std::to_string(address.port);
-  }
-  return address.host + ":" + std::to_string(address.port);
 }
 
 Status check_agent_config(const AgentConfig& config) {
@@ -726,87 +576,6 @@ Result<AgentConfig> load_agent_config(const std::filesystem::path& path) {
     return std::unexpected(text.error());
   }
   return parse_agent_config(*text, path.string());
-}
-
-std::string render_agent_config(const AgentConfig& config) {
-  const AgentConfig defaults;
-  std::string out;
-  out +=
-      "# sharectl-agent configuration. Every key is optional: a missing key (or one left empty)\n"
-      "# takes the default shown in SPEC.md. Unknown keys are an error.\n"
-      "# Durations: 30s, 15m, 12h, 7d. Sizes: 500G, 2TiB, 1TB.\n\n";
-  out += line_with_comment("listen: " + yaml_scalar(format_listen_address(config.listen)),
-                           "host:port; [IPv6]:port");
-  out += "tls:\n";
-  out += line_with_comment("  enabled: " + std::string(config.tls.enabled ? "true" : "false"),
-                           "false is refused unless listen is a loopback address");
-  out += "  cert: " + yaml_scalar(config.tls.cert.string()) + "\n";
-  out += "  key: " + yaml_scalar(config.tls.key.string()) + "\n";
-  out += line_with_comment("store: " + yaml_scalar(config.store), "or postgres://…");
-  out += "server:\n";
-  if (config.server.name == defaults.server.name) {
-    out +=
-        line_with_comment("  # name: " + yaml_scalar(config.server.name), "default: the host name");
-  } else {
-    out +=
-        line_with_comment("  name: " + yaml_scalar(config.server.name), "default: the host name");
-  }
-  if (config.server.address.empty()) {
-    out += line_with_comment("  # address: 192.0.2.10",
-                             "what clients use to reach smbd; default: first non-loopback");
-  } else {
-    out += line_with_comment("  address: " + yaml_scalar(config.server.address),
-                             "what clients use to reach smbd; default: first non-loopback");
-  }
-  std::string roles = "  roles: [";
-  for (std::size_t i = 0; i < config.server.roles.size(); ++i) {
-    roles += (i == 0 ? "" : ", ") + std::string(to_string(config.server.roles[i]));
-  }
-  out += line_with_comment(roles + "]", "samba, iscsi");
-  out += "samba:\n";
-  out += line_with_comment("  config: " + yaml_scalar(config.samba.config.string()),
-                           "the agent only ensures one include line in it");
-  out += line_with_comment("  include: " + yaml_scalar(config.samba.include.string()),
-                           "the file the agent owns and rewrites");
-  out += line_with_comment("  accounts: " + std::string(to_string(config.samba.accounts)),
-                           "local: provision Unix + passdb accounts; external: domain");
-  if (config.filesystems.empty()) {
-    out += line_with_comment("filesystems: []", "no filesystem: this host holds no spaces");
-  } else {
-    out += "filesystems:\n";
-    for (const auto& filesystem : config.filesystems) {
-      out += line_with_comment("  - path: " + yaml_scalar(filesystem.path.string()),
-                               "spaces are created below it");
-      out += line_with_comment("    driver: " + std::string(to_string(filesystem.driver)),
-                               "btrfs (subvolume + qgroup), dir (no enforcement), xfs");
-    }
-  }
-  out += "spaces:\n";
-  out += line_with_comment("  user_allowance: " + (config.spaces.user_allowance
-                                                       ? render_size(*config.spaces.user_allowance)
-                                                       : std::string("unlimited")),
-                           "or a size: the most space one user may own in total");
-  out += "auth:\n";
-  out += line_with_comment("  registration: " + std::string(to_string(config.auth.registration)),
-                           "open | closed");
-  out += line_with_comment("  basic: " + std::string(config.auth.basic ? "true" : "false"),
-                           "accept Authorization: Basic");
-  out += "apps:\n";
-  out += line_with_comment("  idle_expiry: " + format_duration(config.apps.idle_expiry),
-                           "an app (login) unused this long expires");
-  out += line_with_comment("  max_lifetime: " + format_duration(config.apps.max_lifetime),
-                           "an app expires this long after login");
-  out += "reconcile:\n";
-  out += line_with_comment("  resync: " + format_duration(config.reconcile.resync),
-                           "full resync period, the change feed's safety net");
-  out += "log:\n";
-  out += line_with_comment("  level: " + std::string(to_string(config.log.level)),
-                           "trace, debug, info, warn or error");
-  return out;
-}
-
-std::string default_agent_config_yaml() {
-  return render_agent_config(AgentConfig{});
 }
 
 } // namespace sharectl::config
