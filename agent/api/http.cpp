@@ -6,20 +6,6 @@
 
 namespace sharectl::agent::api {
 
-namespace {
-
-char ascii_lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-} // namespace
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return ascii_lower(x) == ascii_lower(y);
-         });
-}
-
 std::optional<std::string_view> Headers::get(std::string_view name) const {
   for (const auto& [key, value] : m_fields) {
     if (iequals(key, name)) {

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/util/ascii.hpp"
 #include "common/util/error.hpp"
 
 namespace sharectl::agent::api {
@@ -20,7 +21,7 @@ namespace sharectl::agent::api {
 struct Route;
 
 // True when a and b are equal ignoring ASCII case (header names, methods). Never fails.
-bool iequals(std::string_view a, std::string_view b);
+using sharectl::iequals;
 
 // An ordered list of header fields; names are matched case-insensitively.
 class Headers {

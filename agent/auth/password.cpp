@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
+#include "common/util/ascii.hpp"
 #include "common/util/hash.hpp"
 #include "common/validate/text.hpp"
 
@@ -49,16 +50,6 @@ bool is_hex32(std::string_view s) {
     }
   }
   return true;
-}
-
-std::string ascii_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
-  return out;
 }
 
 std::size_t count_code_points(std::string_view utf8) {

@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
+#include "common/util/ascii.hpp"
 #include "common/util/hash.hpp"
 #include "common/version.hpp"
 
@@ -20,15 +21,6 @@ namespace {
 void global_init() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-char lower(char c) {
-  return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [](char x, char y) { return lower(x) == lower(y); });
 }
 
 std::string_view trim(std::string_view text) {
@@ -143,10 +135,10 @@ Result<std::string> normalize_fingerprint(std::string_view text) {
     if (c == ':' || c == ' ') {
       continue;
     }
-    if (std::isxdigit(static_cast<unsigned char>(c)) == 0) {
+    if (!is_hex_digit(c)) {
       return fail(ErrorCode::bad_request, "a SHA-256 fingerprint holds only hex digits and ':'");
     }
-    out.push_back(lower(c));
+    out.push_back(ascii_lower(c));
   }
   if (out.size() != 64) {
     return fail(ErrorCode::bad_request,
