@@ -21,6 +21,7 @@
 #include "agent/handlers/account.hpp"
 #include "agent/handlers/authenticate.hpp"
 #include "agent/handlers/context.hpp"
+#include "agent/reconcile/reconciler.hpp"
 #include "agent/store/store.hpp"
 
 namespace sharectl::agent::commands {
@@ -185,6 +186,18 @@ int run(const RunOptions& options) {
   }
   log->info("AGENT-I001 listening on {}:{} ({}), store {}", server_config.address,
             (*server)->port(), cfg.tls.enabled ? "https" : "http", (*store)->backend());
+  auto runner = make_process_runner();
+  reconcile::Reconciler reconciler(**store, cfg, *runner,
+                                   [log](std::string_view level, std::string_view message) {
+                                     if (level == "warn") {
+                                       log->warn("{}", message);
+                                     } else {
+                                       log->info("{}", message);
+                                     }
+                                   });
+  if (auto started = reconciler.start(); !started) {
+    log->error("AGENT-E003 cannot register this host: {}", started.error().message);
+  }
   sd_notifyf(0, "READY=1\nSTATUS=listening on port %u", static_cast<unsigned>((*server)->port()));
 
   using Steady = std::chrono::steady_clock;
@@ -206,6 +219,7 @@ int run(const RunOptions& options) {
   }
   log->info("AGENT-I002 {} received; stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
   sd_notify(0, "STOPPING=1");
+  reconciler.stop();
   (*server)->stop();
   flush_last_used(context, *log);
   log->info("AGENT-I004 stopped");

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "agent/auth/password.hpp"
 #include "agent/auth/tokens.hpp"
 #include "agent/authz/authorize.hpp"
 #include "agent/authz/roles.hpp"
@@ -18,6 +19,67 @@ Error unauthenticated(std::string message = std::string(k_invalid_credentials)) 
   return Error{ErrorCode::unauthenticated, std::move(message)};
 }
 
+// Authorization: Basic (auth.basic: true): the password is checked on every request, on the
+// login pool and under the login rate limits, with login's one answer for every failure. The
+// Caller has no app (an empty model::App).
+Result<Caller> authenticate_basic(AgentContext& context, const api::Request& request,
+                                  const auth::Credentials& credentials) {
+  std::string key = credentials.username;
+  for (char& c : key) {
+    c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  const auto decision = context.limiter.check(key, request.remote_address);
+  if (!decision.allowed) {
+    return fail(ErrorCode::rate_limited, "too many failed logins; try again later");
+  }
+  struct Account {
+    std::optional<model::User> user;
+    std::optional<std::string> hash;
+  };
+  auto account = context.store.view_result([&](store::Tx& tx) -> Result<Account> {
+    auto user = credentials.username.find('@') == std::string::npos
+                    ? tx.find_user(credentials.username)
+                    : tx.find_user_by_email(credentials.username);
+    if (!user) {
+      if (user.error().code == ErrorCode::not_found) {
+        return Account{};
+      }
+      return std::unexpected(user.error());
+    }
+    auto secrets = tx.get_user_secrets(user->id);
+    if (!secrets) {
+      return std::unexpected(secrets.error());
+    }
+    return Account{std::move(*user), secrets->password_hash};
+  });
+  if (!account) {
+    return std::unexpected(account.error());
+  }
+  auto verified = context.login_pool.run([&]() -> Result<bool> {
+    if (!account->user || !account->hash) {
+      auth::burn_equal_time(credentials.password);
+      return false;
+    }
+    auto outcome = auth::verify_password(credentials.password, *account->hash);
+    if (!outcome) {
+      return std::unexpected(outcome.error());
+    }
+    return outcome->ok;
+  });
+  if (!verified) {
+    return fail(ErrorCode::unavailable, "too many logins at once; try again shortly");
+  }
+  if (!*verified) {
+    return std::unexpected(verified->error());
+  }
+  if (!**verified || !account->user || !account->user->is_active) {
+    context.limiter.record_failure(key, request.remote_address);
+    return std::unexpected(unauthenticated("invalid username, email or password"));
+  }
+  context.limiter.record_success(key);
+  return Caller{std::move(*account->user), model::App{}};
+}
+
 } // namespace
 
 Result<Caller> authenticate(AgentContext& context, const api::Request& request) {
@@ -32,7 +94,7 @@ Result<Caller> authenticate(AgentContext& context, const api::Request& request) 
                                            "Authorization: Bearer <token> (sharectl login)"));
   }
   if (credentials->kind == auth::CredentialKind::basic) {
-    return std::unexpected(unauthenticated("Basic authentication is not supported yet"));
+    return authenticate_basic(context, request, *credentials);
   }
   if (auto app_shape = auth::require_app_credentials(*credentials); !app_shape) {
     return std::unexpected(app_shape.error());

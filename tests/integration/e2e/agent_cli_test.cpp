@@ -50,9 +50,13 @@ TEST_CASE("e2e: sharectl-agent init + run, sharectl register/login/whoami/apps/l
   const auto config = dir.path() / "agent.yaml";
   {
     std::ofstream out(config);
+    // Private Samba paths and no filesystems: this test must never touch the host's smb.conf.
     out << "listen: 127.0.0.1:" << port << "\ntls:\n  enabled: false\nstore: sqlite://"
-        << (dir.path() / "state" / "state.db").string() << "\n";
+        << (dir.path() / "state" / "state.db").string()
+        << "\nsamba:\n  config: " << (dir.path() / "smb.conf").string()
+        << "\n  include: " << (dir.path() / "sharectl.conf").string() << "\nfilesystems: []\n";
   }
+  std::ofstream(dir.path() / "smb.conf") << "[global]\n";
   const auto init = run(k_agent, {"init", "--config", config.string(), "--password-stdin"}, home,
                         std::string("admin password 1\n"));
   REQUIRE_MESSAGE(init.exit_code == 0, init.err);

@@ -1,0 +1,211 @@
+// App expiry with a FakeClock (idle expiry, absolute maximum, a used app staying alive) and
+// Authorization: Basic (auth.basic) against a real HttpServer on 127.0.0.1:0 with a SQLite
+// store in a temp dir, driven over HTTP with libcurl.
+#include <memory>
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include "agent/api/server.hpp"
+#include "agent/auth/password.hpp"
+#include "agent/handlers/account.hpp"
+#include "agent/handlers/authenticate.hpp"
+#include "agent/handlers/context.hpp"
+#include "agent/store/store.hpp"
+#include "common/http/client.hpp"
+#include "tests/support/require.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace {
+
+using namespace sharectl;
+using nlohmann::json;
+namespace handlers = sharectl::agent::handlers;
+namespace api = sharectl::agent::api;
+namespace auth = sharectl::agent::auth;
+using std::chrono::days;
+using std::chrono::seconds;
+
+constexpr const char* k_password = "correct horse battery";
+
+// An agent in this process on a FakeClock: idle expiry 7d, absolute maximum 30d.
+class Agent {
+public:
+  explicit Agent(bool basic = false, auth::LoginRateLimitConfig limits = {}) {
+    store::OpenOptions options;
+    options.clock = [this] { return m_clock.now(); }; // the store's times follow the FakeClock
+    auto opened = store::open_store("sqlite://" + (m_dir.path() / "state.db").string(), options);
+    REQUIRE_MESSAGE(opened.has_value(), test::error_text(opened));
+    m_store = std::move(*opened);
+    config::AgentConfig cfg;
+    cfg.auth.basic = basic;
+    cfg.apps.idle_expiry = days{7};
+    cfg.apps.max_lifetime = days{30};
+    m_context = std::make_unique<handlers::AgentContext>(*m_store, cfg, m_clock, limits);
+    api::ServerConfig server_config;
+    server_config.tls = false;
+    api::ServerHooks hooks;
+    hooks.authorize = handlers::make_authorizer(*m_context);
+    auto started =
+        api::HttpServer::start(server_config, handlers::agent_routes(*m_context), std::move(hooks));
+    REQUIRE_MESSAGE(started.has_value(), test::error_text(started));
+    m_server = std::move(*started);
+    auto hash = auth::hash_password(k_password);
+    REQUIRE(hash.has_value());
+    auto user = m_store->transact_result([&](store::Tx& tx) -> Result<model::User> {
+      model::User u;
+      u.username = "alice";
+      u.email = "alice@example.org";
+      auto stored = tx.create(u);
+      if (stored) {
+        if (auto set = tx.set_user_secrets(stored->id, {*hash, std::nullopt}); !set) {
+          return std::unexpected(set.error());
+        }
+      }
+      return stored;
+    });
+    REQUIRE_MESSAGE(user.has_value(), test::error_text(user));
+  }
+
+  // Sends a request with a JSON content type and `headers`.
+  http::HttpResponse call(const std::string& method, const std::string& path,
+                          const std::string& body = {}, http::HttpHeaders headers = {}) {
+    headers.emplace_back("Content-Type", "application/json");
+    auto answer = m_client.request(
+        method, "http://127.0.0.1:" + std::to_string(m_server->port()) + path, headers, body);
+    REQUIRE_MESSAGE(answer.has_value(), test::error_text(answer));
+    return *answer;
+  }
+
+  // Logs alice in and returns the credential headers.
+  http::HttpHeaders login() {
+    const auto answer =
+        call("POST", "/api/v1/apps", json{{"username", "alice"}, {"password", k_password}}.dump());
+    REQUIRE_MESSAGE(answer.status == 201, answer.body);
+    const auto app = json::parse(answer.body);
+    return {{"X-User-ID", app["user_id"].get<std::string>()},
+            {"Authorization", "Bearer " + app["token"].get<std::string>()}};
+  }
+
+  // GET /api/v1/whoami with these headers; the status.
+  int whoami(const http::HttpHeaders& headers) {
+    return call("GET", "/api/v1/whoami", {}, headers).status;
+  }
+
+  // Moves the agent's clock.
+  void advance(std::chrono::seconds by) { m_clock.advance(by); }
+
+  // Disables alice in the store.
+  void disable_alice() {
+    auto done = m_store->transact([&](store::Tx& tx) -> Status {
+      auto user = tx.find_user("alice");
+      if (!user) {
+        return std::unexpected(user.error());
+      }
+      user->is_active = false;
+      auto updated = tx.update(*user);
+      if (!updated) {
+        return std::unexpected(updated.error());
+      }
+      return {};
+    });
+    REQUIRE(done.has_value());
+  }
+
+private:
+  test::TempDir m_dir;
+  auth::FakeClock m_clock;
+  std::unique_ptr<store::Store> m_store;
+  std::unique_ptr<handlers::AgentContext> m_context;
+  std::unique_ptr<api::HttpServer> m_server;
+  http::HttpClient m_client;
+};
+
+// "Basic base64(user:password)".
+std::string basic(const std::string& user, const std::string& password) {
+  static constexpr char k_alphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const std::string in = user + ":" + password;
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); i += 3) {
+    std::uint32_t n = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) {
+      n |= static_cast<unsigned char>(in[i + 1]) << 8;
+    }
+    if (i + 2 < in.size()) {
+      n |= static_cast<unsigned char>(in[i + 2]);
+    }
+    out += k_alphabet[(n >> 18) & 63];
+    out += k_alphabet[(n >> 12) & 63];
+    out += i + 1 < in.size() ? k_alphabet[(n >> 6) & 63] : '=';
+    out += i + 2 < in.size() ? k_alphabet[n & 63] : '=';
+  }
+  return "Basic " + out;
+}
+
+} // namespace
+
+TEST_CASE("expiry: an app unused for longer than idle_expiry is 401; at the limit it is valid") {
+  Agent agent;
+  const auto app = agent.login();
+  agent.advance(days{7});
+  CHECK(agent.whoami(app) == 200); // valid at exactly the limit, and this use renews it
+  agent.advance(days{7} + seconds{1});
+  const auto expired = agent.call("GET", "/api/v1/whoami", {}, app);
+  CHECK(expired.status == 401);
+  CHECK(json::parse(expired.body)["error"]["code"] == "unauthenticated");
+  CHECK(agent.whoami(agent.login()) == 200); // a new login works
+}
+
+TEST_CASE("expiry: a used app stays alive, and still ends at the absolute maximum") {
+  Agent agent;
+  const auto app = agent.login();
+  for (int day = 6; day <= 30; day += 6) {
+    agent.advance(days{6});
+    CAPTURE(day);
+    CHECK(agent.whoami(app) == 200);
+  }
+  agent.advance(seconds{1}); // 30 days and 1 second after login, last used 1 second ago
+  CHECK(agent.whoami(app) == 401);
+  const auto list = agent.call("GET", "/api/v1/apps", {}, agent.login());
+  REQUIRE(list.status == 200);
+  CHECK(json::parse(list.body).size() == 1); // the expired app is not listed
+}
+
+TEST_CASE("basic auth: per-request password check when enabled; 401 when disabled") {
+  SUBCASE("disabled: a Basic header is 401") {
+    Agent agent(false);
+    CHECK(agent.whoami({{"Authorization", basic("alice", k_password)}}) == 401);
+  }
+  SUBCASE("enabled: right password 200, wrong or unknown 401 alike, disabled user 401") {
+    Agent agent(true);
+    const auto ok =
+        agent.call("GET", "/api/v1/whoami", {}, {{"Authorization", basic("alice", k_password)}});
+    REQUIRE_MESSAGE(ok.status == 200, ok.body);
+    CHECK(json::parse(ok.body)["user"]["username"] == "alice");
+    CHECK(agent.whoami({{"Authorization", basic("alice@example.org", k_password)}}) == 200);
+    const auto wrong =
+        agent.call("GET", "/api/v1/whoami", {}, {{"Authorization", basic("alice", "nope-nope")}});
+    const auto unknown =
+        agent.call("GET", "/api/v1/whoami", {}, {{"Authorization", basic("nobody", "nope")}});
+    CHECK(wrong.status == 401);
+    CHECK(unknown.status == 401);
+    CHECK(json::parse(wrong.body)["error"]["message"] ==
+          json::parse(unknown.body)["error"]["message"]);
+    agent.disable_alice();
+    CHECK(agent.whoami({{"Authorization", basic("alice", k_password)}}) == 401);
+  }
+  SUBCASE("enabled: failures share the login rate limit (429)") {
+    auth::LoginRateLimitConfig limits;
+    limits.per_account.limit = 3;
+    Agent agent(true, limits);
+    for (int i = 0; i < 3; ++i) {
+      CHECK(agent.whoami({{"Authorization", basic("alice", "wrong password")}}) == 401);
+    }
+    CHECK(agent.whoami({{"Authorization", basic("alice", k_password)}}) == 429);
+    CHECK(agent
+              .call("POST", "/api/v1/apps",
+                    json{{"username", "alice"}, {"password", k_password}}.dump())
+              .status == 429);
+  }
+}

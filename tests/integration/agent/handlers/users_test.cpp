@@ -1,0 +1,275 @@
+// The user administration routes (GET /api/v1/users[/{name}], PATCH and DELETE
+// /api/v1/users/{name}) against a real HttpServer on 127.0.0.1:0 with a SQLite store in a temp
+// dir, driven over HTTP with libcurl: filtering by role, disable ending apps, allowance,
+// If-Match, the manager/admin boundary, audit of changes and denials, and no hash in output.
+#include <memory>
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include "agent/api/server.hpp"
+#include "agent/auth/password.hpp"
+#include "agent/handlers/account.hpp"
+#include "agent/handlers/authenticate.hpp"
+#include "agent/handlers/context.hpp"
+#include "agent/store/store.hpp"
+#include "common/http/client.hpp"
+#include "tests/support/require.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace {
+
+using namespace sharectl;
+using nlohmann::json;
+namespace handlers = sharectl::agent::handlers;
+namespace api = sharectl::agent::api;
+namespace auth = sharectl::agent::auth;
+
+constexpr const char* k_password = "correct horse battery";
+
+// An agent in this process with the agent's routes.
+class Agent {
+public:
+  Agent() {
+    auto opened = store::open_store("sqlite://" + (m_dir.path() / "state.db").string());
+    REQUIRE_MESSAGE(opened.has_value(), test::error_text(opened));
+    m_store = std::move(*opened);
+    m_context = std::make_unique<handlers::AgentContext>(*m_store, config::AgentConfig{}, m_clock);
+    api::ServerConfig server_config;
+    server_config.tls = false;
+    api::ServerHooks hooks;
+    hooks.authorize = handlers::make_authorizer(*m_context);
+    auto started =
+        api::HttpServer::start(server_config, handlers::agent_routes(*m_context), std::move(hooks));
+    REQUIRE_MESSAGE(started.has_value(), test::error_text(started));
+    m_server = std::move(*started);
+    m_hash = *auth::hash_password(k_password);
+  }
+
+  // Sends a request with a JSON content type and `headers`.
+  http::HttpResponse call(const std::string& method, const std::string& path,
+                          const std::string& body = {}, http::HttpHeaders headers = {}) {
+    headers.emplace_back("Content-Type", "application/json");
+    auto answer = m_client.request(
+        method, "http://127.0.0.1:" + std::to_string(m_server->port()) + path, headers, body);
+    REQUIRE_MESSAGE(answer.has_value(), test::error_text(answer));
+    m_bodies += answer->body;
+    return *answer;
+  }
+
+  // A user stored directly with k_password and these flags.
+  model::User add_user(const std::string& name, bool admin = false, bool manager = false) {
+    auto user = m_store->transact_result([&](store::Tx& tx) -> Result<model::User> {
+      model::User u;
+      u.username = name;
+      u.is_admin = admin;
+      u.is_manager = manager;
+      auto stored = tx.create(u);
+      if (stored) {
+        if (auto set = tx.set_user_secrets(stored->id, {m_hash, std::nullopt}); !set) {
+          return std::unexpected(set.error());
+        }
+      }
+      return stored;
+    });
+    REQUIRE_MESSAGE(user.has_value(), test::error_text(user));
+    return *user;
+  }
+
+  // Binds the built-in role `role` to `user` at cluster scope.
+  void bind(const std::string& role, const model::User& user) {
+    auto done = m_store->transact([&](store::Tx& tx) -> Status {
+      auto found = tx.find_role(role);
+      if (!found) {
+        model::Role r;
+        r.name = role;
+        r.builtin = true;
+        found = tx.create(r);
+      }
+      if (!found) {
+        return std::unexpected(found.error());
+      }
+      model::Binding b;
+      b.role_id = found->id;
+      b.subject = user.id;
+      auto created = tx.create(b);
+      if (!created) {
+        return std::unexpected(created.error());
+      }
+      return {};
+    });
+    REQUIRE_MESSAGE(done.has_value(), test::error_text(done));
+  }
+
+  // Logs in and returns the credential headers.
+  http::HttpHeaders login(const std::string& name) {
+    const auto answer =
+        call("POST", "/api/v1/apps", json{{"username", name}, {"password", k_password}}.dump());
+    REQUIRE_MESSAGE(answer.status == 201, answer.body);
+    const auto app = json::parse(answer.body);
+    return {{"X-User-ID", app["user_id"].get<std::string>()},
+            {"Authorization", "Bearer " + app["token"].get<std::string>()}};
+  }
+
+  // Every audit event as "outcome action resource detail" lines.
+  std::string audit_text() {
+    auto events = m_store->view_result([](store::Tx& tx) {
+      return tx.list_audit(store::AuditQuery{std::nullopt, std::nullopt, 1000});
+    });
+    REQUIRE(events.has_value());
+    std::string out;
+    for (const auto& e : *events) {
+      out += std::string(model::to_string(e.outcome)) + " " + e.action + " " + e.resource + " " +
+             e.detail + "\n";
+    }
+    return out;
+  }
+
+  const std::string& bodies() const { return m_bodies; }
+
+private:
+  test::TempDir m_dir;
+  auth::SystemClock m_clock;
+  std::unique_ptr<store::Store> m_store;
+  std::unique_ptr<handlers::AgentContext> m_context;
+  std::unique_ptr<api::HttpServer> m_server;
+  http::HttpClient m_client;
+  std::string m_bodies;
+  std::string m_hash;
+};
+
+// The usernames of a JSON array of users.
+std::vector<std::string> names(const http::HttpResponse& answer) {
+  std::vector<std::string> out;
+  for (const auto& user : json::parse(answer.body)) {
+    out.push_back(user["username"].get<std::string>());
+  }
+  return out;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+} // namespace
+
+TEST_CASE("users list: admin and viewer see everyone, a plain user only themselves") {
+  Agent agent;
+  agent.add_user("root", true);
+  agent.add_user("alice");
+  const auto vera = agent.add_user("vera");
+  agent.bind("viewer", vera);
+  const std::vector<std::string> everyone{"root", "alice", "vera"};
+
+  const auto admin = agent.call("GET", "/api/v1/users", {}, agent.login("root"));
+  REQUIRE_MESSAGE(admin.status == 200, admin.body);
+  CHECK(names(admin) == everyone);
+  CHECK(names(agent.call("GET", "/api/v1/users", {}, agent.login("vera"))) == everyone);
+  const auto own = agent.call("GET", "/api/v1/users", {}, agent.login("alice"));
+  CHECK(own.status == 200);
+  CHECK(names(own) == std::vector<std::string>{"alice"});
+  CHECK(agent.call("GET", "/api/v1/users").status == 401);
+  CHECK_FALSE(contains(agent.bodies(), "hash"));
+  CHECK_FALSE(contains(agent.bodies(), "$argon2"));
+}
+
+TEST_CASE("users show: self 200, another 403 (audited), unknown 404 for an admin") {
+  Agent agent;
+  agent.add_user("root", true);
+  agent.add_user("alice");
+  agent.add_user("bob");
+  const auto alice = agent.login("alice");
+  const auto self = agent.call("GET", "/api/v1/users/alice", {}, alice);
+  REQUIRE_MESSAGE(self.status == 200, self.body);
+  CHECK(json::parse(self.body)["username"] == "alice");
+  const auto other = agent.call("GET", "/api/v1/users/bob", {}, alice);
+  CHECK(other.status == 403);
+  CHECK(json::parse(other.body)["error"]["code"] == "forbidden");
+  CHECK(contains(agent.audit_text(), "denied users.read users/bob"));
+  CHECK(agent.call("GET", "/api/v1/users/nobody", {}, agent.login("root")).status == 404);
+  CHECK_FALSE(contains(agent.bodies(), "$argon2"));
+}
+
+TEST_CASE("users disable: ends the user's apps at once; enable lets them log in again") {
+  Agent agent;
+  agent.add_user("root", true);
+  agent.add_user("alice");
+  const auto root = agent.login("root");
+  const auto alice = agent.login("alice");
+  REQUIRE(agent.call("GET", "/api/v1/whoami", {}, alice).status == 200);
+
+  const auto disabled =
+      agent.call("PATCH", "/api/v1/users/alice", json{{"is_active", false}}.dump(), root);
+  REQUIRE_MESSAGE(disabled.status == 200, disabled.body);
+  CHECK(json::parse(disabled.body)["is_active"] == false);
+  CHECK(agent.call("GET", "/api/v1/whoami", {}, alice).status == 401);
+  CHECK(agent
+            .call("POST", "/api/v1/apps",
+                  json{{"username", "alice"}, {"password", k_password}}.dump())
+            .status == 401);
+  CHECK(contains(agent.audit_text(), "allowed users.update users/alice disabled, ended 1 apps"));
+
+  const auto enabled =
+      agent.call("PATCH", "/api/v1/users/alice", json{{"is_active", true}}.dump(), root);
+  REQUIRE_MESSAGE(enabled.status == 200, enabled.body);
+  CHECK(agent.call("GET", "/api/v1/whoami", {}, agent.login("alice")).status == 200);
+  CHECK(agent.call("PATCH", "/api/v1/users/root", json{{"is_active", false}}.dump(), root).status ==
+        409);
+}
+
+TEST_CASE("users patch: allowance, bad bodies, If-Match, and plain users are refused") {
+  Agent agent;
+  agent.add_user("root", true);
+  agent.add_user("alice");
+  const auto root = agent.login("root");
+  const auto set = agent.call("PATCH", "/api/v1/users/alice",
+                              json{{"allowance_bytes", 21474836480ULL}}.dump(), root);
+  REQUIRE_MESSAGE(set.status == 200, set.body);
+  const auto user = json::parse(set.body);
+  CHECK(user["allowance_bytes"] == 21474836480ULL);
+  const auto reset =
+      agent.call("PATCH", "/api/v1/users/alice", json{{"allowance_bytes", nullptr}}.dump(), root);
+  CHECK(json::parse(reset.body)["allowance_bytes"].is_null());
+
+  for (const std::string& body :
+       {json{{"allowance_bytes", -1}}.dump(), json{{"allowance_bytes", "20G"}}.dump(),
+        json{{"is_active", "no"}}.dump(), json{{"is_admin", true}}.dump(), json::object().dump(),
+        std::string("{\"is_active\":true,\"is_active\":false}")}) {
+    CAPTURE(body);
+    CHECK(agent.call("PATCH", "/api/v1/users/alice", body, root).status == 400);
+  }
+  auto stale = root;
+  stale.emplace_back("If-Match", std::to_string(user["revision"].get<long>()));
+  CHECK(
+      agent.call("PATCH", "/api/v1/users/alice", json{{"is_active", false}}.dump(), stale).status ==
+      412);
+
+  const auto alice = agent.login("alice");
+  const auto self = agent.call("PATCH", "/api/v1/users/alice",
+                               json{{"allowance_bytes", 1ULL << 50}}.dump(), alice);
+  CHECK(self.status == 403);
+  CHECK(contains(agent.audit_text(), "denied users.update users/alice"));
+}
+
+TEST_CASE("users: a manager manages plain users but not admins; delete removes the user") {
+  Agent agent;
+  agent.add_user("root", true);
+  agent.add_user("mary", false, true);
+  agent.add_user("alice");
+  const auto mary = agent.login("mary");
+  CHECK(agent.call("PATCH", "/api/v1/users/root", json{{"is_active", false}}.dump(), mary).status ==
+        403);
+  CHECK(agent.call("DELETE", "/api/v1/users/root", {}, mary).status == 403);
+  CHECK(contains(agent.audit_text(), "denied users.delete users/root"));
+  CHECK(
+      agent.call("PATCH", "/api/v1/users/alice", json{{"is_active", false}}.dump(), mary).status ==
+      200);
+
+  const auto root = agent.login("root");
+  CHECK(agent.call("DELETE", "/api/v1/users/root", {}, root).status == 409);
+  const auto removed = agent.call("DELETE", "/api/v1/users/alice", {}, mary);
+  CHECK_MESSAGE(removed.status == 204, removed.body);
+  CHECK(agent.call("GET", "/api/v1/users/alice", {}, root).status == 404);
+  CHECK(agent.call("DELETE", "/api/v1/users/alice", {}, root).status == 404);
+  CHECK(contains(agent.audit_text(), "allowed users.delete users/alice"));
+}
