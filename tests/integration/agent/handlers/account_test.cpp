@@ -6,15 +6,9 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
-#include "agent/api/server.hpp"
 #include "agent/auth/password.hpp"
-#include "agent/handlers/account.hpp"
-#include "agent/handlers/authenticate.hpp"
-#include "agent/handlers/context.hpp"
-#include "agent/store/store.hpp"
-#include "common/http/client.hpp"
+#include "tests/integration/agent/handlers/harness.hpp"
 #include "tests/support/require.hpp"
-#include "tests/support/temp_dir.hpp"
 
 namespace {
 
@@ -27,42 +21,23 @@ namespace auth = sharectl::agent::auth;
 constexpr const char* k_password = "correct horse battery";
 
 // An agent in this process: store and the agent's routes (audit.read: GET /api/v1/audit).
-class Agent {
+class Agent : public test::InProcessAgent {
 public:
   explicit Agent(config::Registration registration = config::Registration::open,
-                 auth::LoginRateLimitConfig limits = {}) {
-    auto opened = store::open_store("sqlite://" + (m_dir.path() / "state.db").string());
-    REQUIRE_MESSAGE(opened.has_value(), test::error_text(opened));
-    m_store = std::move(*opened);
+                 auth::LoginRateLimitConfig limits = {})
+      : InProcessAgent(with_registration(registration), nullptr, limits) {}
+
+  static config::AgentConfig with_registration(config::Registration registration) {
     config::AgentConfig cfg;
     cfg.auth.registration = registration;
-    m_context = std::make_unique<handlers::AgentContext>(*m_store, cfg, m_clock, limits);
-    auto routes = handlers::agent_routes(*m_context);
-    api::ServerConfig server_config;
-    server_config.tls = false;
-    api::ServerHooks hooks;
-    hooks.authorize = handlers::make_authorizer(*m_context);
-    auto started = api::HttpServer::start(server_config, std::move(routes), std::move(hooks));
-    REQUIRE_MESSAGE(started.has_value(), test::error_text(started));
-    m_server = std::move(*started);
-  }
-
-  // Sends a request; headers are added to the JSON content type.
-  http::HttpResponse call(const std::string& method, const std::string& path,
-                          const std::string& body = {}, http::HttpHeaders headers = {}) {
-    headers.emplace_back("Content-Type", "application/json");
-    auto answer = m_client.request(
-        method, "http://127.0.0.1:" + std::to_string(m_server->port()) + path, headers, body);
-    REQUIRE_MESSAGE(answer.has_value(), test::error_text(answer));
-    m_bodies += answer->body;
-    return *answer;
+    return cfg;
   }
 
   // A user stored directly (admin or not) with k_password.
   model::User add_user(const std::string& name, bool admin) {
     auto hash = auth::hash_password(k_password);
     REQUIRE(hash.has_value());
-    auto user = m_store->transact_result([&](store::Tx& tx) -> Result<model::User> {
+    auto user = store().transact_result([&](store::Tx& tx) -> Result<model::User> {
       model::User u;
       u.username = name;
       u.is_admin = admin;
@@ -95,7 +70,7 @@ public:
 
   // Every audit detail, concatenated.
   std::string audit_text() {
-    auto events = m_store->view_result([](store::Tx& tx) {
+    auto events = store().view_result([](store::Tx& tx) {
       return tx.list_audit(store::AuditQuery{std::nullopt, std::nullopt, 1000});
     });
     REQUIRE(events.has_value());
@@ -105,18 +80,6 @@ public:
     }
     return out;
   }
-
-  const std::string& bodies() const { return m_bodies; }
-  store::Store& store() { return *m_store; }
-
-private:
-  test::TempDir m_dir;
-  auth::SystemClock m_clock;
-  std::unique_ptr<store::Store> m_store;
-  std::unique_ptr<handlers::AgentContext> m_context;
-  std::unique_ptr<api::HttpServer> m_server;
-  http::HttpClient m_client;
-  std::string m_bodies;
 };
 
 json error_of(const http::HttpResponse& answer) {

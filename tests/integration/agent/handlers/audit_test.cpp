@@ -6,16 +6,10 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
-#include "agent/api/server.hpp"
 #include "agent/auth/password.hpp"
-#include "agent/handlers/account.hpp"
 #include "agent/handlers/audit.hpp"
-#include "agent/handlers/authenticate.hpp"
-#include "agent/handlers/context.hpp"
-#include "agent/store/store.hpp"
-#include "common/http/client.hpp"
+#include "tests/integration/agent/handlers/harness.hpp"
 #include "tests/support/require.hpp"
-#include "tests/support/temp_dir.hpp"
 
 namespace {
 
@@ -28,38 +22,13 @@ namespace auth = sharectl::agent::auth;
 constexpr const char* k_password = "correct horse battery";
 
 // An agent in this process with the agent's routes.
-class Agent {
+class Agent : public test::InProcessAgent {
 public:
-  Agent() {
-    auto opened = store::open_store("sqlite://" + (m_dir.path() / "state.db").string());
-    REQUIRE_MESSAGE(opened.has_value(), test::error_text(opened));
-    m_store = std::move(*opened);
-    m_context = std::make_unique<handlers::AgentContext>(*m_store, config::AgentConfig{}, m_clock);
-    api::ServerConfig server_config;
-    server_config.tls = false;
-    api::ServerHooks hooks;
-    hooks.authorize = handlers::make_authorizer(*m_context);
-    auto started =
-        api::HttpServer::start(server_config, handlers::agent_routes(*m_context), std::move(hooks));
-    REQUIRE_MESSAGE(started.has_value(), test::error_text(started));
-    m_server = std::move(*started);
-  }
-
-  // Sends a request with a JSON content type and `headers`.
-  http::HttpResponse call(const std::string& method, const std::string& path,
-                          const std::string& body = {}, http::HttpHeaders headers = {}) {
-    headers.emplace_back("Content-Type", "application/json");
-    auto answer = m_client.request(
-        method, "http://127.0.0.1:" + std::to_string(m_server->port()) + path, headers, body);
-    REQUIRE_MESSAGE(answer.has_value(), test::error_text(answer));
-    return *answer;
-  }
-
   // Registers a user over HTTP (open registration), optionally an admin or a cluster viewer.
   void add_user(const std::string& name, bool admin = false, bool viewer = false) {
     REQUIRE(call("POST", "/api/v1/users", json{{"username", name}, {"password", k_password}}.dump())
                 .status == 201);
-    auto done = m_store->transact([&](store::Tx& tx) -> Status {
+    auto done = store().transact([&](store::Tx& tx) -> Status {
       auto user = tx.find_user(name);
       if (!user) {
         return std::unexpected(user.error());
@@ -99,14 +68,6 @@ public:
     return {{"X-User-ID", app["user_id"].get<std::string>()},
             {"Authorization", "Bearer " + app["token"].get<std::string>()}};
   }
-
-private:
-  test::TempDir m_dir;
-  auth::SystemClock m_clock;
-  std::unique_ptr<store::Store> m_store;
-  std::unique_ptr<handlers::AgentContext> m_context;
-  std::unique_ptr<api::HttpServer> m_server;
-  http::HttpClient m_client;
 };
 
 // The (action resource) pairs of an audit answer, newest first.

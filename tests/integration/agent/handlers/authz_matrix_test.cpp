@@ -9,16 +9,10 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
-#include "agent/api/server.hpp"
 #include "agent/auth/password.hpp"
 #include "agent/authz/authorize.hpp"
-#include "agent/handlers/account.hpp"
-#include "agent/handlers/authenticate.hpp"
-#include "agent/handlers/context.hpp"
-#include "agent/store/store.hpp"
-#include "common/http/client.hpp"
+#include "tests/integration/agent/handlers/harness.hpp"
 #include "tests/support/require.hpp"
-#include "tests/support/temp_dir.hpp"
 
 namespace {
 
@@ -55,37 +49,13 @@ std::string sample(std::string_view pattern) {
 }
 
 // An agent in this process with the agent's routes, and users of each kind.
-class Agent {
+class Agent : public test::InProcessAgent {
 public:
-  Agent() {
-    auto opened = store::open_store("sqlite://" + (m_dir.path() / "state.db").string());
-    REQUIRE_MESSAGE(opened.has_value(), test::error_text(opened));
-    m_store = std::move(*opened);
-    m_context = std::make_unique<handlers::AgentContext>(*m_store, config::AgentConfig{}, m_clock);
-    api::ServerConfig server_config;
-    server_config.tls = false;
-    api::ServerHooks hooks;
-    hooks.authorize = handlers::make_authorizer(*m_context);
-    auto started =
-        api::HttpServer::start(server_config, handlers::agent_routes(*m_context), std::move(hooks));
-    REQUIRE_MESSAGE(started.has_value(), test::error_text(started));
-    m_server = std::move(*started);
-    m_hash = *auth::hash_password(k_password);
-  }
-
-  // Sends a request with a JSON content type and `headers`.
-  http::HttpResponse call(const std::string& method, const std::string& path,
-                          const std::string& body = {}, http::HttpHeaders headers = {}) {
-    headers.emplace_back("Content-Type", "application/json");
-    auto answer = m_client.request(
-        method, "http://127.0.0.1:" + std::to_string(m_server->port()) + path, headers, body);
-    REQUIRE_MESSAGE(answer.has_value(), test::error_text(answer));
-    return *answer;
-  }
+  Agent() { m_hash = *auth::hash_password(k_password); }
 
   // A user stored directly with k_password.
   model::User add_user(const std::string& name, bool admin = false) {
-    auto user = m_store->transact_result([&](store::Tx& tx) -> Result<model::User> {
+    auto user = store().transact_result([&](store::Tx& tx) -> Result<model::User> {
       model::User u;
       u.username = name;
       u.is_admin = admin;
@@ -103,7 +73,7 @@ public:
 
   // Marks a user disabled directly in the store (their apps stay, so the token is still known).
   void disable(const model::User& user) {
-    auto done = m_store->transact([&](store::Tx& tx) -> Status {
+    auto done = store().transact([&](store::Tx& tx) -> Status {
       auto current = tx.get<model::User>(user.id);
       if (!current) {
         return std::unexpected(current.error());
@@ -132,15 +102,7 @@ public:
             {"Authorization", "Bearer " + app["token"].get<std::string>()}};
   }
 
-  const std::vector<api::Route>& routes() const { return m_server->routes(); }
-
 private:
-  test::TempDir m_dir;
-  auth::SystemClock m_clock;
-  std::unique_ptr<store::Store> m_store;
-  std::unique_ptr<handlers::AgentContext> m_context;
-  std::unique_ptr<api::HttpServer> m_server;
-  http::HttpClient m_client;
   std::string m_hash;
 };
 

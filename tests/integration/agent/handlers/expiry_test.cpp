@@ -6,15 +6,9 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
-#include "agent/api/server.hpp"
 #include "agent/auth/password.hpp"
-#include "agent/handlers/account.hpp"
-#include "agent/handlers/authenticate.hpp"
-#include "agent/handlers/context.hpp"
-#include "agent/store/store.hpp"
-#include "common/http/client.hpp"
+#include "tests/integration/agent/handlers/harness.hpp"
 #include "tests/support/require.hpp"
-#include "tests/support/temp_dir.hpp"
 
 namespace {
 
@@ -31,28 +25,11 @@ constexpr const char* k_password = "correct horse battery";
 // An agent in this process on a FakeClock: idle expiry 7d, absolute maximum 30d.
 class Agent {
 public:
-  explicit Agent(bool basic = false, auth::LoginRateLimitConfig limits = {}) {
-    store::OpenOptions options;
-    options.clock = [this] { return m_clock.now(); }; // the store's times follow the FakeClock
-    auto opened = store::open_store("sqlite://" + (m_dir.path() / "state.db").string(), options);
-    REQUIRE_MESSAGE(opened.has_value(), test::error_text(opened));
-    m_store = std::move(*opened);
-    config::AgentConfig cfg;
-    cfg.auth.basic = basic;
-    cfg.apps.idle_expiry = days{7};
-    cfg.apps.max_lifetime = days{30};
-    m_context = std::make_unique<handlers::AgentContext>(*m_store, cfg, m_clock, limits);
-    api::ServerConfig server_config;
-    server_config.tls = false;
-    api::ServerHooks hooks;
-    hooks.authorize = handlers::make_authorizer(*m_context);
-    auto started =
-        api::HttpServer::start(server_config, handlers::agent_routes(*m_context), std::move(hooks));
-    REQUIRE_MESSAGE(started.has_value(), test::error_text(started));
-    m_server = std::move(*started);
+  explicit Agent(bool basic = false, auth::LoginRateLimitConfig limits = {})
+      : m_agent(config_for(basic), &m_clock, limits) { // the store's times follow the FakeClock
     auto hash = auth::hash_password(k_password);
     REQUIRE(hash.has_value());
-    auto user = m_store->transact_result([&](store::Tx& tx) -> Result<model::User> {
+    auto user = m_agent.store().transact_result([&](store::Tx& tx) -> Result<model::User> {
       model::User u;
       u.username = "alice";
       u.email = "alice@example.org";
@@ -70,11 +47,7 @@ public:
   // Sends a request with a JSON content type and `headers`.
   http::HttpResponse call(const std::string& method, const std::string& path,
                           const std::string& body = {}, http::HttpHeaders headers = {}) {
-    headers.emplace_back("Content-Type", "application/json");
-    auto answer = m_client.request(
-        method, "http://127.0.0.1:" + std::to_string(m_server->port()) + path, headers, body);
-    REQUIRE_MESSAGE(answer.has_value(), test::error_text(answer));
-    return *answer;
+    return m_agent.call(method, path, body, std::move(headers));
   }
 
   // Logs alice in and returns the credential headers.
@@ -97,7 +70,7 @@ public:
 
   // Disables alice in the store.
   void disable_alice() {
-    auto done = m_store->transact([&](store::Tx& tx) -> Status {
+    auto done = m_agent.store().transact([&](store::Tx& tx) -> Status {
       auto user = tx.find_user("alice");
       if (!user) {
         return std::unexpected(user.error());
@@ -113,12 +86,16 @@ public:
   }
 
 private:
-  test::TempDir m_dir;
-  auth::FakeClock m_clock;
-  std::unique_ptr<store::Store> m_store;
-  std::unique_ptr<handlers::AgentContext> m_context;
-  std::unique_ptr<api::HttpServer> m_server;
-  http::HttpClient m_client;
+  static config::AgentConfig config_for(bool basic) {
+    config::AgentConfig cfg;
+    cfg.auth.basic = basic;
+    cfg.apps.idle_expiry = days{7};
+    cfg.apps.max_lifetime = days{30};
+    return cfg;
+  }
+
+  auth::FakeClock m_clock; // before m_agent, which keeps a reference to it
+  test::InProcessAgent m_agent;
 };
 
 // "Basic base64(user:password)".

@@ -1,0 +1,81 @@
+// The in-process agent shared by the handler tests: a SQLite store in a temp dir, an
+// AgentContext over a config and a clock, and the agent's routes (with make_authorizer) on a
+// real HttpServer at 127.0.0.1:0, driven over HTTP with libcurl.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <doctest/doctest.h>
+
+#include "agent/api/server.hpp"
+#include "agent/auth/clock.hpp"
+#include "agent/auth/rate_limit.hpp"
+#include "agent/handlers/account.hpp"
+#include "agent/handlers/authenticate.hpp"
+#include "agent/handlers/context.hpp"
+#include "agent/store/store.hpp"
+#include "common/http/client.hpp"
+#include "tests/support/require.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace sharectl::test {
+
+// An agent in this process. `clock` (when given, it must outlive the agent) drives both the
+// context and the store's times; otherwise the context uses the system clock and the store its
+// default.
+class InProcessAgent {
+public:
+  explicit InProcessAgent(config::AgentConfig cfg = {}, const agent::auth::Clock* clock = nullptr,
+                          agent::auth::LoginRateLimitConfig limits = {}) {
+    store::OpenOptions options;
+    if (clock != nullptr) {
+      options.clock = [clock] { return clock->now(); };
+    }
+    auto opened = store::open_store("sqlite://" + (m_dir.path() / "state.db").string(), options);
+    REQUIRE_MESSAGE(opened.has_value(), test::error_text(opened));
+    m_store = std::move(*opened);
+    m_context = std::make_unique<agent::handlers::AgentContext>(
+        *m_store, std::move(cfg), clock != nullptr ? *clock : m_system_clock, limits);
+    agent::api::ServerConfig server_config;
+    server_config.tls = false;
+    agent::api::ServerHooks hooks;
+    hooks.authorize = agent::handlers::make_authorizer(*m_context);
+    auto started = agent::api::HttpServer::start(
+        server_config, agent::handlers::agent_routes(*m_context), std::move(hooks));
+    REQUIRE_MESSAGE(started.has_value(), test::error_text(started));
+    m_server = std::move(*started);
+  }
+
+  InProcessAgent(const InProcessAgent&) = delete;
+  InProcessAgent& operator=(const InProcessAgent&) = delete;
+
+  // Sends a request with a JSON content type and `headers`; every response body is recorded.
+  http::HttpResponse call(const std::string& method, const std::string& path,
+                          const std::string& body = {}, http::HttpHeaders headers = {}) {
+    headers.emplace_back("Content-Type", "application/json");
+    auto answer = m_client.request(method, "http://127.0.0.1:" + std::to_string(port()) + path,
+                                   headers, body);
+    REQUIRE_MESSAGE(answer.has_value(), test::error_text(answer));
+    m_bodies += answer->body;
+    return *answer;
+  }
+
+  // Every response body so far, concatenated (for secret-grep checks).
+  const std::string& bodies() const { return m_bodies; }
+  store::Store& store() { return *m_store; }
+  agent::handlers::AgentContext& context() { return *m_context; }
+  std::uint16_t port() const { return m_server->port(); }
+  const std::vector<agent::api::Route>& routes() const { return m_server->routes(); }
+
+private:
+  TempDir m_dir;
+  agent::auth::SystemClock m_system_clock;
+  std::unique_ptr<store::Store> m_store;
+  std::unique_ptr<agent::handlers::AgentContext> m_context;
+  std::unique_ptr<agent::api::HttpServer> m_server;
+  http::HttpClient m_client;
+  std::string m_bodies;
+};
+
+} // namespace sharectl::test
