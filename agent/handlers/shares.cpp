@@ -6,6 +6,7 @@
 #include "agent/authz/resources.hpp"
 #include "agent/handlers/authenticate.hpp"
 #include "agent/handlers/render.hpp"
+#include "agent/handlers/request.hpp"
 #include "agent/handlers/spaces.hpp"
 #include "common/json/strict.hpp"
 #include "common/validate/names.hpp"
@@ -19,14 +20,6 @@ namespace {
 using api::Request;
 using api::Response;
 using model::AuditOutcome;
-
-template <typename T>
-Status first_error(const Result<T>& result) {
-  if (!result) {
-    return std::unexpected(result.error());
-  }
-  return {};
-}
 
 // A share with its space and the space's owner.
 struct Located {

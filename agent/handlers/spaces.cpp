@@ -10,6 +10,7 @@
 #include "agent/authz/resources.hpp"
 #include "agent/handlers/authenticate.hpp"
 #include "agent/handlers/render.hpp"
+#include "agent/handlers/request.hpp"
 #include "common/json/strict.hpp"
 #include "common/validate/names.hpp"
 #include "common/validate/size.hpp"
@@ -21,14 +22,6 @@ namespace {
 using api::Request;
 using api::Response;
 using model::AuditOutcome;
-
-template <typename T>
-Status first_error(const Result<T>& result) {
-  if (!result) {
-    return std::unexpected(result.error());
-  }
-  return {};
-}
 
 // What a space answer names besides the space itself.
 struct SpaceNames {
@@ -590,23 +583,6 @@ std::string share_json(const model::Share& share, const std::string& space,
                            {"status_message", share.status_message},
                            {"observed_revision", share.observed_revision}};
   return out.dump();
-}
-
-Result<std::optional<model::Revision>> if_match(const api::Request& request) {
-  const auto header = request.headers.get("If-Match");
-  if (!header) {
-    return std::optional<model::Revision>{};
-  }
-  std::string_view text = *header;
-  if (text.size() >= 2 && text.front() == '"' && text.back() == '"') {
-    text = text.substr(1, text.size() - 2);
-  }
-  model::Revision value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) {
-    return fail(ErrorCode::bad_request, "If-Match: give the revision number you read");
-  }
-  return std::optional<model::Revision>{value};
 }
 
 std::vector<api::Route> space_routes(AgentContext& context) {

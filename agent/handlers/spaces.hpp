@@ -37,8 +37,4 @@ std::string space_json(const model::Space& space, const std::string& owner,
 std::string share_json(const model::Share& share, const std::string& space,
                        const std::string& owner);
 
-// The revision of an `If-Match: <revision>` header, nullopt when absent; bad_request when it is
-// not a revision number.
-Result<std::optional<model::Revision>> if_match(const api::Request& request);
-
 } // namespace sharectl::agent::handlers

@@ -10,6 +10,7 @@
 #include "agent/authz/roles.hpp"
 #include "agent/handlers/authenticate.hpp"
 #include "agent/handlers/render.hpp"
+#include "agent/handlers/request.hpp"
 #include "common/json/strict.hpp"
 #include "common/validate/names.hpp"
 
@@ -20,14 +21,6 @@ namespace {
 using api::Request;
 using api::Response;
 using model::AuditOutcome;
-
-template <typename T>
-Status first_error(const Result<T>& result) {
-  if (!result) {
-    return std::unexpected(result.error());
-  }
-  return {};
-}
 
 // The caller's authorization inputs, read once and evaluated for many users (listing) or with
 // the target's admin flag (changes to an admin need more than the manager flag).
@@ -82,24 +75,6 @@ private:
   std::vector<authz::EffectiveBinding> m_bindings;
   authz::RoleCatalog m_catalog;
 };
-
-// The If-Match revision of a request, nullopt when absent; bad_request when not a number.
-Result<std::optional<model::Revision>> if_match(const Request& request) {
-  auto header = request.headers.get("If-Match");
-  if (!header) {
-    return std::optional<model::Revision>{};
-  }
-  std::string_view text = *header;
-  if (text.size() >= 2 && text.front() == '"' && text.back() == '"') {
-    text = text.substr(1, text.size() - 2);
-  }
-  model::Revision revision{};
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), revision);
-  if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) {
-    return fail(ErrorCode::bad_request, "If-Match: give the object's revision (a number)");
-  }
-  return std::optional<model::Revision>{revision};
-}
 
 // The target user of a /users/{name} request; not_found (never a hint beyond the name).
 Result<model::User> target_user(AgentContext& context, const Request& request) {
