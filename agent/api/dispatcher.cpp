@@ -119,7 +119,11 @@ Response Dispatcher::invoke(Request& request) {
             request.request_id);
       }
       if (auto allowed = m_hooks.authorize(request); !allowed) {
-        return error_response(allowed.error(), request.request_id);
+        auto refused = error_response(allowed.error().error, request.request_id);
+        for (const auto& [name, value] : allowed.error().headers.fields()) {
+          refused.headers.set(name, value);
+        }
+        return refused;
       }
     }
     auto result = route.handler(request);

@@ -38,10 +38,30 @@ nlohmann::json error_response_ref(std::string description) {
       {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
 }
 
+// Adds a named schema (and the ones it uses) to components; the first definition of a name
+// wins (a unit test checks that every route's definitions agree).
+void add_components(const Schema& schema, nlohmann::json& components) {
+  for (const auto& used : schema.uses) {
+    add_components(used, components);
+  }
+  if (!schema.name.empty() && !components.contains(schema.name)) {
+    components[schema.name] = nlohmann::json::parse(schema.json);
+  }
+}
+
+// {"content": {type: {"schema": $ref or inline}}} for a body.
+nlohmann::json content_of(const Schema& schema) {
+  nlohmann::json body = schema.name.empty()
+                            ? nlohmann::json::parse(schema.json)
+                            : nlohmann::json{{"$ref", "#/components/schemas/" + schema.name}};
+  return {{schema.content_type, {{"schema", std::move(body)}}}};
+}
+
 } // namespace
 
 std::string openapi_document(const std::vector<Route>& routes) {
   nlohmann::json paths = nlohmann::json::object();
+  nlohmann::json schemas = nlohmann::json::object();
   for (const auto& route : routes) {
     nlohmann::json operation = nlohmann::json::object();
     operation["operationId"] = operation_id(route);
@@ -56,13 +76,17 @@ std::string openapi_document(const std::vector<Route>& routes) {
       }
       operation["parameters"] = std::move(parameters);
     }
-    if (route.method == "POST" || route.method == "PUT" || route.method == "PATCH") {
-      operation["requestBody"] = {
-          {"required", true},
-          {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}};
+    if (route.request_body) {
+      add_components(*route.request_body, schemas);
+      operation["requestBody"] = {{"required", true}, {"content", content_of(*route.request_body)}};
     }
     nlohmann::json responses = nlohmann::json::object();
-    responses["2XX"] = {{"description", "success"}};
+    nlohmann::json success = {{"description", reason_phrase(route.success_status)}};
+    if (route.response_body) {
+      add_components(*route.response_body, schemas);
+      success["content"] = content_of(*route.response_body);
+    }
+    responses[std::to_string(route.success_status)] = std::move(success);
     if (route.permission.access != Access::anyone) {
       operation["security"] = nlohmann::json::array(
           {{{"bearerToken", nlohmann::json::array()}, {"userId", nlohmann::json::array()}}});
@@ -96,6 +120,7 @@ std::string openapi_document(const std::vector<Route>& routes) {
             {"message", {{"type", "string"}}},
             {"request_id", {{"type", "string"}}}}}}}}}};
 
+  schemas["Error"] = std::move(error_schema);
   nlohmann::json document = {
       {"openapi", "3.0.3"},
       {"info", {{"title", "sharectl-agent API"}, {"version", k_version}}},
@@ -111,7 +136,7 @@ std::string openapi_document(const std::vector<Route>& routes) {
             {"in", "header"},
             {"name", "X-User-ID"},
             {"description", "the id of the user the token belongs to"}}}}},
-        {"schemas", {{"Error", std::move(error_schema)}}}}}};
+        {"schemas", std::move(schemas)}}}};
   return document.dump();
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 namespace sharectl::agent::api {
 
 namespace {
@@ -68,6 +70,8 @@ std::string Permission::to_string() const {
     return "authenticated";
   case Access::action:
     return resource.empty() ? action : action + " on " + resource;
+  case Access::in_handler:
+    return action + " on " + resource + ", decided by the handler";
   }
   return "deny";
 }
@@ -144,10 +148,48 @@ std::vector<std::string> Router::param_names(std::string_view pattern) {
   return out;
 }
 
+namespace {
+
+// Every schema of a route (and the ones it uses) is JSON, and a component name means one schema
+// across the whole table (`seen`: name -> JSON text). Fails with internal naming the route.
+Status check_schema(const Schema& schema, const std::string& where,
+                    std::map<std::string, std::string, std::less<>>& seen) {
+  if (!nlohmann::json::accept(schema.json) || schema.content_type.empty()) {
+    return fail(ErrorCode::internal, "route " + where + ": schema " + schema.name +
+                                         " is not JSON or has no content type");
+  }
+  if (!schema.name.empty()) {
+    const auto [at, added] = seen.emplace(schema.name, schema.json);
+    if (!added && at->second != schema.json) {
+      return fail(ErrorCode::internal,
+                  "route " + where + ": schema " + schema.name + " is defined twice, differently");
+    }
+  }
+  for (const auto& used : schema.uses) {
+    if (used.name.empty()) {
+      return fail(ErrorCode::internal, "route " + where + ": a used schema needs a name");
+    }
+    if (auto ok = check_schema(used, where, seen); !ok) {
+      return ok;
+    }
+  }
+  return {};
+}
+
+} // namespace
+
 Result<Router> Router::create(std::vector<Route> routes) {
   Router router;
+  std::map<std::string, std::string, std::less<>> schemas;
   for (const auto& route : routes) {
     const auto where = route.method + " " + route.pattern;
+    for (const auto* schema : {&route.request_body, &route.response_body}) {
+      if (*schema) {
+        if (auto ok = check_schema(**schema, where, schemas); !ok) {
+          return std::unexpected(ok.error());
+        }
+      }
+    }
     if (!valid_method(route.method)) {
       return fail(ErrorCode::internal, "route " + where + ": method must be upper case");
     }
@@ -254,7 +296,10 @@ RouteMatch Router::find(std::string_view method, std::string_view raw_path) cons
       continue;
     }
     allowed.insert(m_routes[i].method);
-    if (m_routes[i].method != method) {
+    if (m_routes[i].method == "GET") {
+      allowed.insert("HEAD"); // RFC 9110 §9.3.2: HEAD is GET without the body
+    }
+    if (m_routes[i].method != method && !(method == "HEAD" && m_routes[i].method == "GET")) {
       continue;
     }
     bool better = best == nullptr;

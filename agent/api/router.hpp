@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,7 +28,10 @@ enum class Access {
   deny,          // nobody (the default, so a route that forgets its permission is closed)
   anyone,        // no credentials needed (health, login, registration)
   authenticated, // any known caller
-  action,        // a caller holding `action` on `resource`
+  action,        // a caller holding `action` on `resource` (checked before the handler)
+  in_handler,    // any known caller here; the handler decides `action` on `resource` in the
+                 // object's context (its space: ownership and space-scoped bindings; a group's
+                 // owner …) and answers 404 to callers who may not even read the object
 };
 
 // The permission a route requires. Build it with the factories below.
@@ -44,10 +48,42 @@ struct Permission {
   static Permission of(std::string action, std::string resource = {}) {
     return {Access::action, std::move(action), std::move(resource)};
   }
-  // "deny", "anyone", "authenticated", "spaces.create" or "spaces.read on spaces/{owner}/{name}".
+  // A known caller, then the handler decides `action` on `resource` (a template over the route's
+  // {params}, or over the request body's fields for a create) in the object's context.
+  static Permission in_handler(std::string action, std::string resource) {
+    return {Access::in_handler, std::move(action), std::move(resource)};
+  }
+  // "deny", "anyone", "authenticated", "spaces.create", "spaces.read on spaces/{owner}/{name}"
+  // or "spaces.update on spaces/{owner}/{name}, decided by the handler".
   std::string to_string() const;
 
   friend bool operator==(const Permission&, const Permission&) = default;
+};
+
+// A body's schema for the OpenAPI document, declared beside the route that uses it. A named
+// schema becomes components/schemas/<name> and is referred to by $ref; an unnamed one is put
+// inline. `json` is JSON Schema text (OpenAPI 3.0 dialect) that may $ref the schemas in `uses`.
+struct Schema {
+  std::string name;                              // component name ("User"); "" = inline
+  std::string json;                              // e.g. {"type":"object","properties":{…}}
+  std::string content_type = "application/json"; // of the body
+  std::vector<Schema> uses{};                    // components `json` refers to
+
+  // A named JSON object schema.
+  static Schema object(std::string name, std::string json) {
+    return {std::move(name), std::move(json), "application/json", {}};
+  }
+  // An inline JSON array of `item` (a named schema).
+  static Schema list_of(const Schema& item) {
+    return {{},
+            R"({"type":"array","items":{"$ref":"#/components/schemas/)" + item.name + R"("}})",
+            "application/json",
+            {item}};
+  }
+  // An inline plain-text body of this content type.
+  static Schema text(std::string content_type = "text/plain; charset=utf-8") {
+    return {{}, R"({"type":"string"})", std::move(content_type), {}};
+  }
 };
 
 // One endpoint of the API.
@@ -58,6 +94,23 @@ struct Route {
   Permission permission;
   std::string summary;  // one line for the OpenAPI document
   bool blocking = true; // false: the handler never blocks and may run on an I/O thread
+  // For the OpenAPI document: the request body (none when unset), the success status and the
+  // success body (none, e.g. 204, when unset). Set them with takes() / answers().
+  std::optional<Schema> request_body = std::nullopt;
+  int success_status = 200;
+  std::optional<Schema> response_body = std::nullopt;
+
+  // This route with its request body schema.
+  Route takes(Schema body) && {
+    request_body = std::move(body);
+    return std::move(*this);
+  }
+  // This route with its success status and body schema (nullopt: no body).
+  Route answers(int status, std::optional<Schema> body = std::nullopt) && {
+    success_status = status;
+    response_body = std::move(body);
+    return std::move(*this);
+  }
 };
 
 // The outcome of looking up a request path.
@@ -86,12 +139,15 @@ class Router {
 public:
   // Checks and indexes the table. Fails with internal naming the route when a pattern is
   // malformed (not starting with '/', empty segment, bad or repeated {param}), a method is not
-  // upper case, a handler is empty, or two routes of one method have the same shape.
+  // upper case, a handler is empty, two routes of one method have the same shape, a schema is
+  // not JSON, or one component name has two different schemas.
   static Result<Router> create(std::vector<Route> routes);
 
   // Finds the route for method and raw path (no query). A literal segment wins over a {param}
-  // at the first position where candidate patterns differ. Never fails: hostile paths come back
-  // as bad_path with a message, unknown paths as not_found, a known path with another method as
+  // at the first position where candidate patterns differ. HEAD matches the GET route of the
+  // path (RFC 9110: the transport then sends the GET's status and headers without the body), and
+  // every Allow list that has GET has HEAD too. Never fails: hostile paths come back as bad_path
+  // with a message, unknown paths as not_found, a known path with another method as
   // method_not_allowed with the Allow list.
   RouteMatch find(std::string_view method, std::string_view raw_path) const;
 

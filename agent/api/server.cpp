@@ -224,10 +224,11 @@ private:
       tcp().expires_never();
       auto message = parser.release();
       bool keep_alive = message.keep_alive();
+      const bool head = message.method() == http::verb::head;
       auto response = co_await m_server.respond(std::move(message), m_remote_address, m_remote_port,
                                                 k_tls, start);
       keep_alive = keep_alive && !m_stop && !m_server.stopping.load();
-      if (!co_await write(response, keep_alive) || !keep_alive) {
+      if (!co_await write(response, keep_alive, head) || !keep_alive) {
         co_return;
       }
       if (m_buffer.capacity() > k_kept_buffer_bytes && m_buffer.size() < k_kept_buffer_bytes) {
@@ -236,8 +237,10 @@ private:
     }
   }
 
-  // Writes a response (consuming its body); false when the connection failed.
-  asio::awaitable<bool> write(Response& response, bool keep_alive) {
+  // Writes a response (consuming its body); false when the connection failed. For a HEAD
+  // request the headers are those of the full response (Content-Length included) and no body
+  // is sent.
+  asio::awaitable<bool> write(Response& response, bool keep_alive, bool head = false) {
     http::response<http::string_body> out{static_cast<http::status>(response.status), 11};
     for (const auto& [name, value] : response.headers.fields()) {
       if (Dispatcher::sendable_header(name, value)) {
@@ -251,6 +254,13 @@ private:
     }
     out.keep_alive(keep_alive);
     out.prepare_payload();
+    if (head) {
+      const auto length = out.body().size();
+      out.body().clear();
+      if (response.status != 204 && response.status != 304) {
+        out.content_length(length);
+      }
+    }
     tcp().expires_after(m_server.config.write_timeout);
     auto [ec, n] = co_await http::async_write(m_stream, out, k_tuple);
     co_return !ec;

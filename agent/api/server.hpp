@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <expected>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -53,10 +54,24 @@ struct AccessLogEntry {
   std::chrono::microseconds duration{0};
 };
 
+// Why the authorizer refused a request: the error (rendered as the SPEC error body with its
+// code's status) and the headers that response must carry, e.g. Retry-After with a 429 from the
+// login rate limit or a 503 from a full login pool. Converts implicitly from an Error, so an
+// authorizer may return std::unexpected(error) or a Status.
+struct Refusal {
+  Refusal(Error error_value)
+      : error(std::move(error_value)) {} // NOLINT(google-explicit-constructor)
+  Refusal(Error error_value, Headers extra)
+      : error(std::move(error_value)), headers(std::move(extra)) {}
+
+  Error error;
+  Headers headers;
+};
+
 // Decides whether the caller may use request.route (its permission); may set request.auth for
-// the handler. Returns unauthenticated (401) or forbidden (403) to refuse. It runs on the worker
-// pool, so it may block on the store.
-using Authorizer = std::function<Status(Request& request)>;
+// the handler. Returns unauthenticated (401) or forbidden (403) to refuse, with headers when
+// the answer needs them. It runs on the worker pool, so it may block on the store.
+using Authorizer = std::function<std::expected<void, Refusal>(Request& request)>;
 
 // Code the server calls into. Every member is optional.
 struct ServerHooks {

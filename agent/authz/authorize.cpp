@@ -67,6 +67,9 @@ Grant effective_grant(const Subject& who, const Resource& resource,
   if (resource.space && !who.user_id.empty() && resource.space->owner_id == who.user_id) {
     raise(grant, Level::admin, "owner of the space");
   }
+  if (resource.owner_id && !who.user_id.empty() && *resource.owner_id == who.user_id) {
+    raise(grant, Level::admin, "owner of the group");
+  }
   for (const EffectiveBinding& b : bindings) {
     if (grant.level == Level::admin) {
       break; // nothing can raise it further

@@ -41,6 +41,7 @@ struct Resource {
   std::string path;                  // e.g. "spaces/alice/projects" (see resources.hpp)
   std::optional<SpaceContext> space; // set for spaces and shares
   bool admin_user = false;           // a users/<name> whose user has the admin flag
+  std::optional<model::Id> owner_id = std::nullopt; // owner of a resource outside spaces (a group)
 };
 
 // A binding as the evaluator needs it: which role, where, and how it reached the subject.

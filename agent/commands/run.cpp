@@ -1,6 +1,6 @@
 // sharectl-agent run: the daemon in the foreground — store, HTTP server, spdlog (journald under
 // systemd), sd_notify READY=1 once listening, a periodic sweep of expired apps and flush of
-// last-used times, and a graceful stop on SIGTERM or SIGINT.
+// last-used times, this host's heartbeat, and a graceful stop on SIGTERM or SIGINT.
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -21,6 +21,7 @@
 #include "agent/handlers/account.hpp"
 #include "agent/handlers/authenticate.hpp"
 #include "agent/handlers/context.hpp"
+#include "agent/reconcile/heartbeat.hpp"
 #include "agent/reconcile/reconciler.hpp"
 #include "agent/store/store.hpp"
 
@@ -203,6 +204,8 @@ int run(const RunOptions& options) {
   using Steady = std::chrono::steady_clock;
   auto next_flush = Steady::now() + k_flush_interval;
   auto next_sweep = Steady::now() + std::chrono::seconds{5};
+  reconcile::Heartbeat heartbeat(**store, cfg, clock);
+  auto next_beat = Steady::now() + reconcile::k_heartbeat_interval;
   int signal_number = 0;
   while (signal_number <= 0) {
     timespec wait{1, 0};
@@ -215,6 +218,12 @@ int run(const RunOptions& options) {
     if (now >= next_sweep) {
       sweep_expired_apps(context, *log);
       next_sweep = now + k_sweep_interval;
+    }
+    if (now >= next_beat) {
+      if (auto beat = heartbeat.beat(); !beat) {
+        log->warn("AGENT-W003 heartbeat not recorded: {}", beat.error().message);
+      }
+      next_beat = now + reconcile::k_heartbeat_interval;
     }
   }
   log->info("AGENT-I002 {} received; stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM");

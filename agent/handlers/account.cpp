@@ -12,11 +12,18 @@
 #include "agent/authz/resources.hpp"
 #include "agent/handlers/audit.hpp"
 #include "agent/handlers/authenticate.hpp"
+#include "agent/handlers/groups.hpp"
+#include "agent/handlers/invitations.hpp"
 #include "agent/handlers/render.hpp"
+#include "agent/handlers/roles.hpp"
+#include "agent/handlers/schemas.hpp"
+#include "agent/handlers/servers.hpp"
+#include "agent/handlers/share_access.hpp"
 #include "agent/handlers/shares.hpp"
 #include "agent/handlers/spaces.hpp"
 #include "agent/handlers/users.hpp"
 #include "common/json/strict.hpp"
+#include "common/util/nt_hash.hpp"
 #include "common/validate/names.hpp"
 #include "common/validate/text.hpp"
 
@@ -98,6 +105,10 @@ Result<Response> register_user(AgentContext& context, Request& request) {
   if (auto ok = auth::check_password_policy(*password); !ok) {
     return std::unexpected(ok.error());
   }
+  auto nt_hash = nt_hash_hex(*password); // the SMB password every host provisions
+  if (!nt_hash) {
+    return std::unexpected(nt_hash.error());
+  }
   const std::string resource = authz::user_resource(*username);
   std::optional<Caller> caller;
   if (request.headers.contains("Authorization")) {
@@ -135,7 +146,7 @@ Result<Response> register_user(AgentContext& context, Request& request) {
     if (!stored) {
       return std::unexpected(stored.error());
     }
-    auto secrets = tx.set_user_secrets(stored->id, model::UserSecrets{**hashed, std::nullopt});
+    auto secrets = tx.set_user_secrets(stored->id, model::UserSecrets{**hashed, *nt_hash});
     if (!secrets) {
       return std::unexpected(secrets.error());
     }
@@ -190,6 +201,7 @@ Result<Response> login(AgentContext& context, Request& request) {
   struct Account {
     std::optional<model::User> user;
     std::optional<std::string> hash;
+    bool has_nt_hash = false;
   };
   auto account = context.store.view_result([&](store::Tx& tx) -> Result<Account> {
     auto user = *username ? tx.find_user(**username) : tx.find_user_by_email(**email);
@@ -203,7 +215,7 @@ Result<Response> login(AgentContext& context, Request& request) {
     if (!secrets) {
       return std::unexpected(secrets.error());
     }
-    return Account{std::move(*user), secrets->password_hash};
+    return Account{std::move(*user), secrets->password_hash, secrets->nt_hash.has_value()};
   });
   if (!account) {
     return std::unexpected(account.error());
@@ -241,6 +253,14 @@ Result<Response> login(AgentContext& context, Request& request) {
       rehashed = **fresh;
     }
   }
+  // A user from before SMB passwords were kept (or imported without one) gets the NT hash of
+  // the password just verified, so that the hosts can provision their SMB account.
+  std::optional<std::string> nt_hash;
+  if (!account->has_nt_hash) {
+    if (auto computed = nt_hash_hex(*password); computed) {
+      nt_hash = std::move(*computed);
+    }
+  }
   auto token = auth::issue_token();
   if (!token) {
     return std::unexpected(token.error());
@@ -265,20 +285,26 @@ Result<Response> login(AgentContext& context, Request& request) {
     if (auto updated = tx.update(*current); !updated) {
       return std::unexpected(updated.error());
     }
-    if (rehashed) {
+    if (rehashed || nt_hash) {
       auto secrets = tx.get_user_secrets(user->id);
       if (!secrets) {
         return std::unexpected(secrets.error());
       }
-      secrets->password_hash = *rehashed;
+      if (rehashed) {
+        secrets->password_hash = *rehashed;
+      }
+      if (nt_hash && !secrets->nt_hash) {
+        secrets->nt_hash = *nt_hash;
+      }
       if (auto set = tx.set_user_secrets(user->id, *secrets); !set) {
         return std::unexpected(set.error());
       }
     }
     auto audit = tx.create(audit_event(
         request, user, "apps.create", authz::user_resource(user->username), AuditOutcome::allowed,
-        fmt::format("login, app {} ({}){}", created->id, app_name,
-                    rehashed ? ", legacy password hash upgraded" : "")));
+        fmt::format("login, app {} ({}){}{}", created->id, app_name,
+                    rehashed ? ", legacy password hash upgraded" : "",
+                    nt_hash ? ", SMB password set" : "")));
     if (!audit) {
       return std::unexpected(audit.error());
     }
@@ -462,6 +488,10 @@ Result<Response> change_password(AgentContext& context, Request& request) {
   if (auto ok = auth::check_password_policy(*new_password); !ok) {
     return fail(ErrorCode::bad_request, "new_password: " + ok.error().message);
   }
+  auto new_nt_hash = nt_hash_hex(*new_password);
+  if (!new_nt_hash) {
+    return fail(ErrorCode::bad_request, "new_password: " + new_nt_hash.error().message);
+  }
   const std::string key = lower_ascii(caller.user.username);
   const std::string resource = authz::user_resource(caller.user.username);
   const auto decision = context.limiter.check(key, request.remote_address);
@@ -515,6 +545,7 @@ Result<Response> change_password(AgentContext& context, Request& request) {
       return std::unexpected(stored.error());
     }
     stored->password_hash = ***work;
+    stored->nt_hash = *new_nt_hash;
     if (auto set = tx.set_user_secrets(caller.user.id, *stored); !set) {
       return std::unexpected(set.error());
     }
@@ -563,20 +594,30 @@ std::vector<api::Route> account_routes(AgentContext& context) {
     return [&context, fn](Request& request) { return fn(context, request); };
   };
   return {
-      {"POST", "/api/v1/users", bind(register_user), Permission::anyone(),
-       "Register a user (open registration) or create one (admins, managers)"},
-      {"POST", "/api/v1/apps", bind(login), Permission::anyone(),
-       "Log in: create an app and return its token (only here)"},
-      {"GET", "/api/v1/apps", bind(list_apps), Permission::authenticated(),
-       "List the caller's apps"},
-      {"DELETE", "/api/v1/apps", bind(delete_all_apps), Permission::authenticated(),
-       "Log out of every app of the caller"},
-      {"DELETE", "/api/v1/apps/{app_id}", bind(delete_app), Permission::authenticated(),
-       "Log out one app of the caller"},
-      {"GET", "/api/v1/whoami", bind(whoami), Permission::authenticated(),
-       "The caller: user, roles, current app"},
-      {"PUT", "/api/v1/users/me/password", bind(change_password), Permission::authenticated(),
-       "Change the caller's password; ends their other apps"},
+      api::Route{"POST", "/api/v1/users", bind(register_user), Permission::anyone(),
+                 "Register a user (open registration) or create one (admins, managers)"}
+          .takes(schemas::registration())
+          .answers(201, schemas::user()),
+      api::Route{"POST", "/api/v1/apps", bind(login), Permission::anyone(),
+                 "Log in: create an app and return its token (only here)"}
+          .takes(schemas::login())
+          .answers(201, schemas::login_answer()),
+      api::Route{"GET", "/api/v1/apps", bind(list_apps), Permission::authenticated(),
+                 "List the caller's apps"}
+          .answers(200, api::Schema::list_of(schemas::app())),
+      api::Route{"DELETE", "/api/v1/apps", bind(delete_all_apps), Permission::authenticated(),
+                 "Log out of every app of the caller"}
+          .answers(204),
+      api::Route{"DELETE", "/api/v1/apps/{app_id}", bind(delete_app), Permission::authenticated(),
+                 "Log out one app of the caller"}
+          .answers(204),
+      api::Route{"GET", "/api/v1/whoami", bind(whoami), Permission::authenticated(),
+                 "The caller: user, roles, current app"}
+          .answers(200, schemas::whoami()),
+      api::Route{"PUT", "/api/v1/users/me/password", bind(change_password),
+                 Permission::authenticated(), "Change the caller's password; ends their other apps"}
+          .takes(schemas::password_change())
+          .answers(204),
   };
 }
 
@@ -586,6 +627,12 @@ std::vector<api::Route> agent_routes(AgentContext& context) {
   std::ranges::move(audit_routes(context), std::back_inserter(routes));
   std::ranges::move(space_routes(context), std::back_inserter(routes));
   std::ranges::move(share_routes(context), std::back_inserter(routes));
+  std::ranges::move(server_routes(context), std::back_inserter(routes));
+  std::ranges::move(group_routes(context), std::back_inserter(routes));
+  std::ranges::move(role_routes(context), std::back_inserter(routes));
+  std::ranges::move(binding_routes(context), std::back_inserter(routes));
+  std::ranges::move(invitation_routes(context), std::back_inserter(routes));
+  routes.push_back(share_access_route(context));
   return routes;
 }
 

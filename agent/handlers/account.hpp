@@ -2,7 +2,9 @@
 // (login), GET/DELETE /api/v1/apps[/{app_id}], GET /api/v1/whoami, PUT
 // /api/v1/users/me/password. Handlers fail with the SPEC error codes; every change and every
 // refused login writes an audit event; no response or audit detail ever holds a password, a
-// token or a hash.
+// token or a hash. Registration, a password change and the first successful login of a user
+// without one also store the password's NT hash (UserSecrets.nt_hash, common/util/nt_hash),
+// from which the reconciler provisions the user's SMB account on every host.
 #pragma once
 
 #include <vector>

@@ -9,6 +9,7 @@
 
 #include "agent/handlers/authenticate.hpp"
 #include "agent/handlers/render.hpp"
+#include "agent/handlers/schemas.hpp"
 #include "common/config/duration.hpp"
 #include "common/validate/glob.hpp"
 #include "common/validate/names.hpp"
@@ -220,10 +221,11 @@ Result<model::Timestamp> parse_rfc3339(std::string_view text) {
 
 std::vector<api::Route> audit_routes(AgentContext& context) {
   return {
-      {"GET", "/api/v1/audit",
-       [&context](Request& request) { return list_audit(context, request); },
-       api::Permission::of("audit.read", "audit"),
-       "List audit events, newest first (?since=&actor=&resource=&limit=)"},
+      api::Route{"GET", "/api/v1/audit",
+                 [&context](Request& request) { return list_audit(context, request); },
+                 api::Permission::of("audit.read", "audit"),
+                 "List audit events, newest first (?since=&actor=&resource=&limit=)"}
+          .answers(200, api::Schema::list_of(schemas::audit_event())),
   };
 }
 

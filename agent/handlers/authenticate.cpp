@@ -1,5 +1,8 @@
 #include "agent/handlers/authenticate.hpp"
 
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <stdexcept>
 
 #include "agent/auth/password.hpp"
@@ -22,15 +25,24 @@ Error unauthenticated(std::string message = std::string(k_invalid_credentials)) 
 // Authorization: Basic (auth.basic: true): the password is checked on every request, on the
 // login pool and under the login rate limits, with login's one answer for every failure. The
 // Caller has no app (an empty model::App).
-Result<Caller> authenticate_basic(AgentContext& context, const api::Request& request,
-                                  const auth::Credentials& credentials) {
+// A refusal whose answer carries Retry-After (429 from the limiter, 503 from a full login pool).
+api::Refusal retry_later(ErrorCode code, std::string message, std::chrono::seconds after) {
+  api::Headers headers;
+  headers.set("Retry-After", std::to_string(std::max<std::int64_t>(after.count(), 1)));
+  return api::Refusal{Error{code, std::move(message)}, std::move(headers)};
+}
+
+std::expected<Caller, api::Refusal> authenticate_basic(AgentContext& context,
+                                                       const api::Request& request,
+                                                       const auth::Credentials& credentials) {
   std::string key = credentials.username;
   for (char& c : key) {
     c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
   }
   const auto decision = context.limiter.check(key, request.remote_address);
   if (!decision.allowed) {
-    return fail(ErrorCode::rate_limited, "too many failed logins; try again later");
+    return std::unexpected(retry_later(
+        ErrorCode::rate_limited, "too many failed logins; try again later", decision.retry_after));
   }
   struct Account {
     std::optional<model::User> user;
@@ -67,7 +79,9 @@ Result<Caller> authenticate_basic(AgentContext& context, const api::Request& req
     return outcome->ok;
   });
   if (!verified) {
-    return fail(ErrorCode::unavailable, "too many logins at once; try again shortly");
+    return std::unexpected(retry_later(ErrorCode::unavailable,
+                                       "too many logins at once; try again shortly",
+                                       std::chrono::seconds{1}));
   }
   if (!*verified) {
     return std::unexpected(verified->error());
@@ -83,6 +97,15 @@ Result<Caller> authenticate_basic(AgentContext& context, const api::Request& req
 } // namespace
 
 Result<Caller> authenticate(AgentContext& context, const api::Request& request) {
+  auto caller = authenticate_request(context, request);
+  if (!caller) {
+    return std::unexpected(std::move(caller.error().error));
+  }
+  return std::move(*caller);
+}
+
+std::expected<Caller, api::Refusal> authenticate_request(AgentContext& context,
+                                                         const api::Request& request) {
   auto credentials = auth::parse_credentials(request.headers.get("Authorization"),
                                              request.headers.get("X-User-ID"),
                                              auth::CredentialOptions{context.config.auth.basic});
@@ -133,7 +156,7 @@ Result<Caller> authenticate(AgentContext& context, const api::Request& request) 
   }
   context.last_used.note_use(found->app.id, found->app.last_used_at, now);
   found->app.last_used_at = last_used;
-  return found;
+  return std::move(*found);
 }
 
 Status authorize_caller(AgentContext& context, const Caller& caller, std::string_view action,
@@ -211,24 +234,29 @@ std::string expand_resource(const std::string& pattern, const api::Request& requ
 }
 
 api::Authorizer make_authorizer(AgentContext& context) {
-  return [&context](api::Request& request) -> Status {
+  return [&context](api::Request& request) -> std::expected<void, api::Refusal> {
     const auto& permission = request.route->permission;
-    const std::string action_name =
-        permission.access == api::Access::action ? permission.action : "request";
-    const std::string resource = expand_resource(permission.resource, request);
-    auto caller = authenticate(context, request);
+    const std::string action_name = permission.action.empty() ? "request" : permission.action;
+    // A create's resource names body fields, not path parameters: audit the pattern then.
+    const auto names = api::Router::param_names(permission.resource);
+    const bool from_path = std::all_of(names.begin(), names.end(), [&](const std::string& name) {
+      return request.path_params.contains(name);
+    });
+    const std::string resource = from_path ? expand_resource(permission.resource, request) : "";
+    auto caller = authenticate_request(context, request);
     if (!caller) {
-      if (caller.error().code != ErrorCode::unavailable &&
-          caller.error().code != ErrorCode::internal) {
+      const Error& error = caller.error().error;
+      if (error.code != ErrorCode::unavailable && error.code != ErrorCode::internal) {
         audit_outside(context, audit_event(request, nullptr, action_name,
                                            resource.empty() ? request.route->pattern : resource,
-                                           model::AuditOutcome::denied, caller.error().message));
+                                           model::AuditOutcome::denied, error.message));
       }
-      return std::unexpected(caller.error());
+      return std::unexpected(std::move(caller.error()));
     }
     switch (permission.access) {
     case api::Access::anyone:
     case api::Access::authenticated:
+    case api::Access::in_handler: // the handler decides, in the object's context
       break;
     case api::Access::deny:
       return fail(ErrorCode::forbidden, "this route is closed to everyone");

@@ -16,6 +16,11 @@ namespace sharectl::agent::handlers {
 // expired app, a disabled user), bad_request (malformed headers), unavailable (store down).
 Result<Caller> authenticate(AgentContext& context, const api::Request& request);
 
+// authenticate() with the headers its refusal must carry: Retry-After on the Basic path's 429
+// (login rate limit) and 503 (full login pool), as the login route answers.
+std::expected<Caller, api::Refusal> authenticate_request(AgentContext& context,
+                                                         const api::Request& request);
+
 // Whether `caller` may do `action` on `resource` (authz::authorize over the user's bindings and
 // the roles in the store); the reason of a denial is the error message (forbidden).
 Status authorize_caller(AgentContext& context, const Caller& caller, std::string_view action,

@@ -53,6 +53,86 @@ std::string app_json(const model::App& app, model::Timestamp expires_at) {
   return out.dump();
 }
 
+std::string space_json(const model::Space& space, const std::string& owner,
+                       const std::string& server, const std::string& share) {
+  const nlohmann::json out{{"id", space.id},
+                           {"revision", space.revision},
+                           {"created_at", rfc3339(space.created_at)},
+                           {"updated_at", rfc3339(space.updated_at)},
+                           {"name", space.name},
+                           {"owner", owner},
+                           {"size_bytes", space.size_bytes},
+                           {"server", server},
+                           {"filesystem_id", space.filesystem_id},
+                           {"path", space.path},
+                           {"share", share},
+                           {"status", model::status_name(space.status)},
+                           {"status_message", space.status_message},
+                           {"observed_revision", space.observed_revision}};
+  return out.dump();
+}
+
+std::string share_json(const model::Share& share, const std::string& space,
+                       const std::string& owner) {
+  const nlohmann::json out{{"id", share.id},
+                           {"revision", share.revision},
+                           {"created_at", rfc3339(share.created_at)},
+                           {"updated_at", rfc3339(share.updated_at)},
+                           {"name", share.name},
+                           {"space", space},
+                           {"owner", owner},
+                           {"subdir", share.subdir},
+                           {"read_only", share.read_only},
+                           {"browseable", share.browseable},
+                           {"comment", share.comment},
+                           {"status", model::status_name(share.status)},
+                           {"status_message", share.status_message},
+                           {"observed_revision", share.observed_revision}};
+  return out.dump();
+}
+
+std::string server_json(const model::Server& server, bool up, bool full) {
+  nlohmann::json roles = nlohmann::json::array();
+  if (server.role_samba) {
+    roles.push_back("samba");
+  }
+  if (server.role_iscsi) {
+    roles.push_back("iscsi");
+  }
+  nlohmann::json out{{"name", server.name}, {"roles", roles}, {"status", up ? "up" : "down"}};
+  if (full) {
+    out["id"] = server.id;
+    out["revision"] = server.revision;
+    out["created_at"] = rfc3339(server.created_at);
+    out["updated_at"] = rfc3339(server.updated_at);
+    out["address"] = server.address;
+    out["last_heartbeat"] = server.last_heartbeat ? nlohmann::json(rfc3339(*server.last_heartbeat))
+                                                  : nlohmann::json(nullptr);
+    out["load_average"] = server.load_average;
+    out["memory_total_bytes"] = server.memory_total_bytes;
+    out["memory_used_bytes"] = server.memory_used_bytes;
+  }
+  return out.dump();
+}
+
+std::string filesystem_json(const model::FileSystem& fs, const std::string& server, bool up,
+                            std::uint64_t allocated) {
+  const nlohmann::json out{
+      {"id", fs.id},
+      {"revision", fs.revision},
+      {"created_at", rfc3339(fs.created_at)},
+      {"updated_at", rfc3339(fs.updated_at)},
+      {"server", server},
+      {"path", fs.path},
+      {"driver", model::to_string(fs.driver)},
+      {"capacity_bytes", fs.capacity_bytes},
+      {"allocated_bytes", allocated},
+      {"unallocated_bytes", allocated >= fs.capacity_bytes ? 0 : fs.capacity_bytes - allocated},
+      {"free_bytes", fs.free_bytes},
+      {"status", up ? "up" : "down"}};
+  return out.dump();
+}
+
 model::AuditEvent audit_event(const api::Request& request, const model::User* actor,
                               std::string action, std::string resource, model::AuditOutcome outcome,
                               std::string detail) {

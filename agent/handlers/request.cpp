@@ -22,4 +22,8 @@ Result<std::optional<model::Revision>> if_match(const api::Request& request) {
   return std::optional<model::Revision>{value};
 }
 
+api::Handler bind_handler(AgentContext& context, HandlerFn fn) {
+  return [&context, fn](api::Request& request) { return fn(context, request); };
+}
+
 } // namespace sharectl::agent::handlers

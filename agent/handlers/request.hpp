@@ -1,10 +1,13 @@
-// Small helpers the route handlers share for reading requests: the If-Match revision and
-// turning a Result into a Status. Failures are bad_request values, never exceptions.
+// Small helpers the route handlers share: the If-Match revision, turning a Result into a
+// Status, and binding a handler function to the context for a route table. Failures are
+// bad_request values, never exceptions.
 #pragma once
 
 #include <optional>
 
 #include "agent/api/http.hpp"
+#include "agent/api/router.hpp"
+#include "agent/handlers/context.hpp"
 #include "common/model/object.hpp"
 #include "common/util/error.hpp"
 
@@ -13,6 +16,12 @@ namespace sharectl::agent::handlers {
 // The If-Match revision of a request (a number, optionally quoted), nullopt when absent;
 // bad_request when it is not a number.
 Result<std::optional<model::Revision>> if_match(const api::Request& request);
+
+// A route handler function over the shared context.
+using HandlerFn = Result<api::Response> (*)(AgentContext&, api::Request&);
+
+// `fn` bound to `context` (which must outlive the handler), for a Route. Never fails.
+api::Handler bind_handler(AgentContext& context, HandlerFn fn);
 
 // The error of `result` as a Status; success when it holds a value.
 template <typename T>

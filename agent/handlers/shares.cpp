@@ -1,13 +1,19 @@
 #include "agent/handlers/shares.hpp"
 
+#include <iterator>
+
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "agent/authz/resources.hpp"
 #include "agent/handlers/authenticate.hpp"
+#include "agent/handlers/lookup.hpp"
 #include "agent/handlers/render.hpp"
 #include "agent/handlers/request.hpp"
-#include "agent/handlers/spaces.hpp"
+#include "agent/handlers/schemas.hpp"
+#include "agent/handlers/share_acl.hpp"
+#include "agent/handlers/space_authz.hpp"
 #include "common/json/strict.hpp"
 #include "common/validate/names.hpp"
 #include "common/validate/path.hpp"
@@ -20,54 +26,6 @@ namespace {
 using api::Request;
 using api::Response;
 using model::AuditOutcome;
-
-// A share with its space and the space's owner.
-struct Located {
-  model::Share share;
-  model::Space space;
-  model::User owner;
-};
-
-Result<Located> locate(store::Tx& tx, const std::string& name) {
-  auto share = tx.find_share(name);
-  if (!share) {
-    if (share.error().code == ErrorCode::not_found) {
-      return fail(ErrorCode::not_found, fmt::format("no share {}", name));
-    }
-    return std::unexpected(share.error());
-  }
-  auto space = tx.get<model::Space>(share->space_id);
-  if (!space) {
-    return std::unexpected(space.error());
-  }
-  auto owner = tx.get<model::User>(space->owner_id);
-  if (!owner) {
-    return std::unexpected(owner.error());
-  }
-  return Located{std::move(*share), std::move(*space), std::move(*owner)};
-}
-
-authz::SpaceContext context_of(const Located& at) {
-  return authz::SpaceContext{at.space.id, at.space.owner_id};
-}
-
-std::string render(const Located& at) {
-  return share_json(at.share, at.space.name, at.owner.username);
-}
-
-// The share of the route's {name} that the caller may read (else not_found).
-Result<Located> readable_share(AgentContext& context, Request& request, const Caller& caller) {
-  const std::string name(request.param("name"));
-  auto at = context.store.view_result([&](store::Tx& tx) { return locate(tx, name); });
-  if (!at) {
-    return at;
-  }
-  if (!authorize_in_space(context, request, caller, "shares.read",
-                          authz::share_resource(at->share.name), context_of(*at))) {
-    return fail(ErrorCode::not_found, fmt::format("no share {}", name));
-  }
-  return at;
-}
 
 // POST /api/v1/shares
 Result<Response> create_share(AgentContext& context, Request& request) {
@@ -174,14 +132,14 @@ Result<Response> create_share(AgentContext& context, Request& request) {
 // GET /api/v1/shares: the shares the caller may view.
 Result<Response> list_shares(AgentContext& context, Request& request) {
   const Caller& caller = caller_of(request);
-  auto shares = context.store.view_result([&](store::Tx& tx) -> Result<std::vector<Located>> {
+  auto shares = context.store.view_result([&](store::Tx& tx) -> Result<std::vector<LocatedShare>> {
     auto all = tx.list<model::Share>();
     if (!all) {
       return std::unexpected(all.error());
     }
-    std::vector<Located> out;
+    std::vector<LocatedShare> out;
     for (const auto& share : *all) {
-      auto at = locate(tx, share.name);
+      auto at = locate_share(tx, share.name);
       if (at) {
         out.push_back(std::move(*at));
       }
@@ -201,7 +159,7 @@ Result<Response> list_shares(AgentContext& context, Request& request) {
     if (out.size() > 1) {
       out += ',';
     }
-    out += render(at);
+    out += render_share(at);
   }
   out += ']';
   return Response::json(200, out);
@@ -213,7 +171,89 @@ Result<Response> show_share(AgentContext& context, Request& request) {
   if (!at) {
     return std::unexpected(at.error());
   }
-  return Response::json(200, render(*at));
+  return Response::json(200, render_share(*at));
+}
+
+// PATCH /api/v1/shares/{name}: {comment?, read_only?, browseable?} (at least one). A new
+// revision and status pending, so the host renders the share again.
+Result<Response> update_share(AgentContext& context, Request& request) {
+  const Caller& caller = caller_of(request);
+  auto at = readable_share(context, request, caller);
+  if (!at) {
+    return std::unexpected(at.error());
+  }
+  auto expected = if_match(request);
+  auto body = json::parse_strict(request.body);
+  if (!expected || !body) {
+    return std::unexpected(!expected ? expected.error() : body.error());
+  }
+  json::ObjectReader reader(*body);
+  auto comment = reader.optional_string("comment");
+  auto read_only = reader.optional_bool("read_only");
+  auto browseable = reader.optional_bool("browseable");
+  for (const Status& st :
+       {first_error(comment), first_error(read_only), first_error(browseable), reader.finish()}) {
+    if (!st) {
+      return std::unexpected(st.error());
+    }
+  }
+  if (!*comment && !*read_only && !*browseable) {
+    return fail(ErrorCode::bad_request, "give at least one of comment, read_only, browseable");
+  }
+  if (*comment) {
+    if (auto ok = validate::validate_comment(**comment); !ok) {
+      return fail(ErrorCode::bad_request, "comment: " + ok.error().message);
+    }
+  }
+  const std::string resource = authz::share_resource(at->share.name);
+  if (auto ok =
+          authorize_in_space(context, request, caller, "shares.update", resource, context_of(*at));
+      !ok) {
+    return std::unexpected(ok.error());
+  }
+  auto updated = context.store.transact_result([&](store::Tx& tx) -> Result<std::string> {
+    auto current = tx.get<model::Share>(at->share.id);
+    if (!current) {
+      return std::unexpected(current.error());
+    }
+    if (*expected && current->revision != **expected) {
+      return fail(ErrorCode::precondition_failed,
+                  fmt::format("share is at revision {}, not {}", current->revision, **expected));
+    }
+    std::vector<std::string> changes;
+    if (*comment && **comment != current->comment) {
+      current->comment = **comment;
+      changes.emplace_back("comment");
+    }
+    if (*read_only && **read_only != current->read_only) {
+      current->read_only = **read_only;
+      changes.push_back(fmt::format("read_only {}", current->read_only));
+    }
+    if (*browseable && **browseable != current->browseable) {
+      current->browseable = **browseable;
+      changes.push_back(fmt::format("browseable {}", current->browseable));
+    }
+    if (changes.empty()) { // nothing to render again: no new revision
+      return share_json(*current, at->space.name, at->owner.username);
+    }
+    current->status = model::ObjectStatus::pending;
+    current->status_message.clear();
+    auto stored = tx.update(*current);
+    if (!stored) {
+      return std::unexpected(stored.error());
+    }
+    if (auto audit = tx.create(audit_event(request, &caller.user, "shares.update", resource,
+                                           AuditOutcome::allowed,
+                                           fmt::format("{}", fmt::join(changes, ", "))));
+        !audit) {
+      return std::unexpected(audit.error());
+    }
+    return share_json(*stored, at->space.name, at->owner.username);
+  });
+  if (!updated) {
+    return std::unexpected(updated.error());
+  }
+  return Response::json(200, *updated);
 }
 
 // DELETE /api/v1/shares/{name}
@@ -250,155 +290,34 @@ Result<Response> delete_share(AgentContext& context, Request& request) {
   return Response::no_content();
 }
 
-// The ACL of a share as JSON rows {user, level, group, state, via}.
-Result<std::string> acl_json(store::Tx& tx, const model::Id& share_id) {
-  auto rows = tx.list_acl(share_id);
-  if (!rows) {
-    return std::unexpected(rows.error());
-  }
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& row : *rows) {
-    auto user = tx.get<model::User>(row.user_id);
-    std::string group;
-    if (row.group_id) {
-      auto g = tx.get<model::Group>(*row.group_id);
-      group = g ? g->name : *row.group_id;
-    }
-    out.push_back({{"user", user ? user->username : row.user_id},
-                   {"level", model::to_string(row.level)},
-                   {"group", group},
-                   {"state", model::to_string(row.state)},
-                   {"via", nlohmann::json::array({row.group_id ? "group " + group : "direct"})}});
-  }
-  return out.dump();
-}
-
-// The user a `user:NAME` subject names (bad_request for other subjects, not_found if none).
-Result<model::User> subject_user(AgentContext& context, std::string_view subject) {
-  constexpr std::string_view prefix = "user:";
-  if (subject.substr(0, prefix.size()) != prefix) {
-    return fail(ErrorCode::bad_request, "subject: give user:NAME (group grants come later)");
-  }
-  const std::string name(subject.substr(prefix.size()));
-  if (auto ok = validate::validate_username(name); !ok) {
-    return std::unexpected(ok.error());
-  }
-  auto user = context.store.view_result([&](store::Tx& tx) { return tx.find_user(name); });
-  if (!user && user.error().code == ErrorCode::not_found) {
-    return fail(ErrorCode::not_found, fmt::format("no user {}", name));
-  }
-  return user;
-}
-
-// GET /api/v1/shares/{name}/acl
-Result<Response> show_acl(AgentContext& context, Request& request) {
-  const Caller& caller = caller_of(request);
-  auto at = readable_share(context, request, caller);
-  if (!at) {
-    return std::unexpected(at.error());
-  }
-  if (auto ok = authorize_in_space(context, request, caller, "shares.acl.read",
-                                   authz::share_resource(at->share.name), context_of(*at));
-      !ok) {
-    return std::unexpected(ok.error());
-  }
-  auto text = context.store.view_result([&](store::Tx& tx) { return acl_json(tx, at->share.id); });
-  if (!text) {
-    return std::unexpected(text.error());
-  }
-  return Response::json(200, *text);
-}
-
-// PUT /api/v1/shares/{name}/acl/{subject}: {level} — and DELETE (revoke) when `grant` is false.
-Result<Response> change_acl(AgentContext& context, Request& request, bool grant) {
-  const Caller& caller = caller_of(request);
-  auto at = readable_share(context, request, caller);
-  if (!at) {
-    return std::unexpected(at.error());
-  }
-  std::optional<model::ShareLevel> level;
-  if (grant) {
-    auto body = json::parse_strict(request.body);
-    if (!body) {
-      return std::unexpected(body.error());
-    }
-    json::ObjectReader reader(*body);
-    auto text = reader.required_string("level");
-    for (const Status& st : {first_error(text), reader.finish()}) {
-      if (!st) {
-        return std::unexpected(st.error());
-      }
-    }
-    level = model::parse_enum<model::ShareLevel>(*text);
-    if (!level) {
-      return fail(ErrorCode::bad_request, "level: give read or write");
-    }
-  }
-  auto user = subject_user(context, request.param("subject"));
-  if (!user) {
-    return std::unexpected(user.error());
-  }
-  const std::string resource = authz::share_resource(at->share.name);
-  if (auto ok = authorize_in_space(context, request, caller, "shares.acl.write", resource,
-                                   context_of(*at));
-      !ok) {
-    return std::unexpected(ok.error());
-  }
-  auto done = context.store.transact_result([&](store::Tx& tx) -> Result<std::string> {
-    if (level) {
-      if (auto granted = tx.grant_user(at->share.id, user->id, *level); !granted) {
-        return std::unexpected(granted.error());
-      }
-    } else if (auto revoked = tx.revoke_user(at->share.id, user->id); !revoked) {
-      return std::unexpected(revoked.error());
-    }
-    const std::string detail =
-        level ? fmt::format("grant {} {}", user->username, model::to_string(*level))
-              : fmt::format("revoke {}", user->username);
-    if (auto audit = tx.create(audit_event(request, &caller.user, "shares.acl.write", resource,
-                                           AuditOutcome::allowed, detail));
-        !audit) {
-      return std::unexpected(audit.error());
-    }
-    return acl_json(tx, at->share.id);
-  });
-  if (!done) {
-    return std::unexpected(done.error());
-  }
-  return Response::json(200, *done);
-}
-
-Result<Response> grant_acl(AgentContext& context, Request& request) {
-  return change_acl(context, request, true);
-}
-
-Result<Response> revoke_acl(AgentContext& context, Request& request) {
-  return change_acl(context, request, false);
-}
-
 } // namespace
 
 std::vector<api::Route> share_routes(AgentContext& context) {
   using api::Permission;
-  auto bind = [&context](Result<Response> (*fn)(AgentContext&, Request&)) {
-    return [&context, fn](Request& request) { return fn(context, request); };
+  const auto bind = [&context](HandlerFn fn) { return bind_handler(context, fn); };
+  std::vector<api::Route> routes{
+      api::Route{"POST", "/api/v1/shares", bind(create_share),
+                 Permission::in_handler("shares.create", "shares/{name}"),
+                 "Publish a space (or a directory of it) as an SMB share"}
+          .takes(schemas::share_create())
+          .answers(201, schemas::share()),
+      api::Route{"GET", "/api/v1/shares", bind(list_shares), Permission::authenticated(),
+                 "List the shares the caller may view"}
+          .answers(200, api::Schema::list_of(schemas::share())),
+      api::Route{"GET", "/api/v1/shares/{name}", bind(show_share),
+                 Permission::in_handler("shares.read", "shares/{name}"), "Show a share"}
+          .answers(200, schemas::share()),
+      api::Route{"PATCH", "/api/v1/shares/{name}", bind(update_share),
+                 Permission::in_handler("shares.update", "shares/{name}"),
+                 "Change a share's comment, read_only or browseable"}
+          .takes(schemas::share_update())
+          .answers(200, schemas::share()),
+      api::Route{"DELETE", "/api/v1/shares/{name}", bind(delete_share),
+                 Permission::in_handler("shares.delete", "shares/{name}"), "Delete a share"}
+          .answers(204),
   };
-  return {
-      {"POST", "/api/v1/shares", bind(create_share), Permission::authenticated(),
-       "Publish a space (or a directory of it) as an SMB share"},
-      {"GET", "/api/v1/shares", bind(list_shares), Permission::authenticated(),
-       "List the shares the caller may view"},
-      {"GET", "/api/v1/shares/{name}", bind(show_share), Permission::authenticated(),
-       "Show a share"},
-      {"DELETE", "/api/v1/shares/{name}", bind(delete_share), Permission::authenticated(),
-       "Delete a share"},
-      {"GET", "/api/v1/shares/{name}/acl", bind(show_acl), Permission::authenticated(),
-       "The grants of a share"},
-      {"PUT", "/api/v1/shares/{name}/acl/{subject}", bind(grant_acl), Permission::authenticated(),
-       "Grant user:NAME read or write on a share"},
-      {"DELETE", "/api/v1/shares/{name}/acl/{subject}", bind(revoke_acl),
-       Permission::authenticated(), "Revoke user:NAME's direct grant on a share"},
-  };
+  std::ranges::move(share_acl_routes(context), std::back_inserter(routes));
+  return routes;
 }
 
 } // namespace sharectl::agent::handlers

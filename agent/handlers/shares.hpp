@@ -1,8 +1,9 @@
-// The share routes (SPEC.md "HTTP API"): POST/GET /api/v1/shares, GET/DELETE
-// /api/v1/shares/{name}, and the grants GET /api/v1/shares/{name}/acl and PUT/DELETE
-// /api/v1/shares/{name}/acl/{subject} (subject `user:NAME`; groups later). Authorization is in
-// the share's space context (the space owner is admin of it). Handlers fail with the SPEC error
-// codes; every change and every denial writes an audit event.
+// The share routes (SPEC.md "HTTP API"): POST/GET /api/v1/shares, GET/PATCH/DELETE
+// /api/v1/shares/{name}, followed by the grant routes (share_acl.hpp). Authorization is in the
+// share's space context (the space owner is admin of it). PATCH changes comment (free-text
+// rules of common/validate/text), read_only and browseable, honours If-Match (412) and marks
+// the share pending at a new revision so its host renders it again. Handlers fail with the SPEC
+// error codes; every change and every denial writes an audit event.
 #pragma once
 
 #include <vector>
@@ -12,7 +13,7 @@
 
 namespace sharectl::agent::handlers {
 
-// The share and grant routes over `context` (which must outlive them).
+// The share routes, then share_acl_routes(context), over `context` (which must outlive them).
 std::vector<api::Route> share_routes(AgentContext& context);
 
 } // namespace sharectl::agent::handlers

@@ -1,16 +1,19 @@
 #include "agent/handlers/spaces.hpp"
 
-#include <algorithm>
-#include <charconv>
-#include <map>
+#include <filesystem>
+#include <iterator>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include "agent/authz/resources.hpp"
 #include "agent/handlers/authenticate.hpp"
+#include "agent/handlers/lookup.hpp"
+#include "agent/handlers/placement.hpp"
 #include "agent/handlers/render.hpp"
 #include "agent/handlers/request.hpp"
+#include "agent/handlers/schemas.hpp"
+#include "agent/handlers/space_authz.hpp"
 #include "common/json/strict.hpp"
 #include "common/validate/names.hpp"
 #include "common/validate/size.hpp"
@@ -22,153 +25,6 @@ namespace {
 using api::Request;
 using api::Response;
 using model::AuditOutcome;
-
-// What a space answer names besides the space itself.
-struct SpaceNames {
-  std::string owner;
-  std::string server;
-  std::string share;
-};
-
-Result<SpaceNames> names_of(store::Tx& tx, const model::Space& space) {
-  SpaceNames out;
-  auto owner = tx.get<model::User>(space.owner_id);
-  if (!owner) {
-    return std::unexpected(owner.error());
-  }
-  out.owner = owner->username;
-  auto fs = tx.get<model::FileSystem>(space.filesystem_id);
-  if (fs) {
-    auto server = tx.get<model::Server>(fs->server_id);
-    if (server) {
-      out.server = server->name;
-    }
-  }
-  auto shares = tx.list<model::Share>(store::ListQuery{space.id, 0});
-  if (shares && !shares->empty()) {
-    out.share = shares->front().name;
-  }
-  return out;
-}
-
-Result<std::string> render_space(store::Tx& tx, const model::Space& space) {
-  auto names = names_of(tx, space);
-  if (!names) {
-    return std::unexpected(names.error());
-  }
-  return space_json(space, names->owner, names->server, names->share);
-}
-
-// The most bytes `owner` may own in total: their own allowance, else the config's.
-std::optional<std::uint64_t> allowance_of(const AgentContext& context, const model::User& owner) {
-  return owner.allowance_bytes ? owner.allowance_bytes : context.config.spaces.user_allowance;
-}
-
-// Checks the owner's total with `extra` more bytes (`except`: a space being resized).
-Status check_allowance(AgentContext& context, store::Tx& tx, const model::User& owner,
-                       std::uint64_t extra, const std::optional<model::Id>& except) {
-  const auto limit = allowance_of(context, owner);
-  if (!limit) {
-    return {};
-  }
-  auto spaces = tx.list<model::Space>(store::ListQuery{owner.id, 0});
-  if (!spaces) {
-    return std::unexpected(spaces.error());
-  }
-  std::uint64_t total = extra;
-  for (const auto& s : *spaces) {
-    if (!except || s.id != *except) {
-      total += s.size_bytes;
-    }
-  }
-  if (total > *limit) {
-    return fail(ErrorCode::conflict,
-                fmt::format("{} may own {} in total; this would make {}", owner.username,
-                            validate::format_size(*limit), validate::format_size(total)));
-  }
-  return {};
-}
-
-// Bytes allocated on each filesystem (sum of space sizes), skipping `except`.
-Result<std::map<model::Id, std::uint64_t>> allocated(store::Tx& tx,
-                                                     const std::optional<model::Id>& except) {
-  auto spaces = tx.list<model::Space>();
-  if (!spaces) {
-    return std::unexpected(spaces.error());
-  }
-  std::map<model::Id, std::uint64_t> out;
-  for (const auto& s : *spaces) {
-    if (!except || s.id != *except) {
-      out[s.filesystem_id] += s.size_bytes;
-    }
-  }
-  return out;
-}
-
-std::uint64_t free_room(const model::FileSystem& fs,
-                        const std::map<model::Id, std::uint64_t>& used) {
-  const auto it = used.find(fs.id);
-  const std::uint64_t taken = it == used.end() ? 0 : it->second;
-  return taken >= fs.capacity_bytes ? 0 : fs.capacity_bytes - taken;
-}
-
-// The filesystem with the most free room ≥ size on an up samba server (named, when set).
-Result<model::FileSystem> place(store::Tx& tx, std::uint64_t size,
-                                const std::optional<std::string>& server_name) {
-  auto servers = tx.list<model::Server>();
-  auto used = allocated(tx, std::nullopt);
-  if (!servers || !used) {
-    return std::unexpected(!servers ? servers.error() : used.error());
-  }
-  std::optional<model::FileSystem> best;
-  std::uint64_t best_room = 0;
-  std::uint64_t largest = 0;
-  bool any = false;
-  for (const auto& server : *servers) {
-    if (!server.role_samba || server.status != model::ServerStatus::up ||
-        (server_name && server.name != *server_name)) {
-      continue;
-    }
-    auto filesystems = tx.list<model::FileSystem>(store::ListQuery{server.id, 0});
-    if (!filesystems) {
-      return std::unexpected(filesystems.error());
-    }
-    for (const auto& fs : *filesystems) {
-      any = true;
-      const auto room = free_room(fs, *used);
-      largest = std::max(largest, room);
-      if (room >= size && (!best || room > best_room)) {
-        best = fs;
-        best_room = room;
-      }
-    }
-  }
-  if (!any) {
-    return fail(ErrorCode::conflict,
-                server_name ? fmt::format("server {} is not an up samba server with filesystems",
-                                          *server_name)
-                            : std::string("no samba server with filesystems is up"));
-  }
-  if (!best) {
-    return fail(ErrorCode::conflict,
-                fmt::format("no filesystem has room for {}; the largest free room is {}",
-                            validate::format_size(size), validate::format_size(largest)));
-  }
-  return *best;
-}
-
-Result<model::User> owner_named(AgentContext& context, const Caller& caller,
-                                std::string_view name) {
-  if (name == caller.user.username) {
-    return caller.user;
-  }
-  auto user =
-      context.store.view_result([&](store::Tx& tx) { return tx.find_user(std::string(name)); });
-  if (!user && user.error().code == ErrorCode::not_found) {
-    return fail(ErrorCode::not_found, fmt::format("no user {}", name));
-  }
-  return user;
-}
 
 // POST /api/v1/spaces
 Result<Response> create_space(AgentContext& context, Request& request) {
@@ -243,7 +99,7 @@ Result<Response> create_space(AgentContext& context, Request& request) {
                                 *share_name));
       }
     }
-    auto fs = place(tx, *size, *server);
+    auto fs = place(tx, *size, *server, context.clock.now());
     if (!fs) {
       return std::unexpected(fs.error());
     }
@@ -289,34 +145,6 @@ Result<Response> create_space(AgentContext& context, Request& request) {
     return std::unexpected(created.error());
   }
   return Response::json(201, *created);
-}
-
-// The space of a route's {owner}/{name} that the caller may read (else not_found).
-Result<model::Space> readable_space(AgentContext& context, Request& request, const Caller& caller) {
-  const std::string owner_name(request.param("owner"));
-  const std::string name(request.param("name"));
-  auto space = context.store.view_result([&](store::Tx& tx) -> Result<model::Space> {
-    auto owner = tx.find_user(owner_name);
-    if (!owner) {
-      return std::unexpected(owner.error());
-    }
-    return tx.find_space(owner->id, name);
-  });
-  const auto missing = [&] {
-    return fail(ErrorCode::not_found, fmt::format("no space {}/{}", owner_name, name));
-  };
-  if (!space) {
-    if (space.error().code == ErrorCode::not_found) {
-      return missing();
-    }
-    return std::unexpected(space.error());
-  }
-  if (!authorize_in_space(context, request, caller, "spaces.read",
-                          authz::space_resource(owner_name, name),
-                          authz::SpaceContext{space->id, space->owner_id})) {
-    return missing();
-  }
-  return space;
 }
 
 // GET /api/v1/spaces/{owner}/{name}
@@ -508,99 +336,29 @@ Result<Response> delete_space(AgentContext& context, Request& request) {
 
 } // namespace
 
-Status authorize_in_space(AgentContext& context, const api::Request& request, const Caller& caller,
-                          std::string_view action, const std::string& resource,
-                          const authz::SpaceContext& space) {
-  struct Inputs {
-    std::vector<model::Binding> bindings;
-    std::vector<model::Role> roles;
-    std::vector<model::Rule> rules;
-  };
-  auto inputs = context.store.view_result([&](store::Tx& tx) -> Result<Inputs> {
-    auto bindings = tx.applicable_bindings(caller.user.id, {}, space.space_id);
-    auto roles = tx.list<model::Role>();
-    auto rules = tx.list<model::Rule>();
-    if (!bindings || !roles || !rules) {
-      return std::unexpected(!bindings ? bindings.error() : !roles ? roles.error() : rules.error());
-    }
-    return Inputs{std::move(*bindings), std::move(*roles), std::move(*rules)};
-  });
-  if (!inputs) {
-    return std::unexpected(inputs.error());
-  }
-  auto catalog = authz::RoleCatalog::from_store(inputs->roles, inputs->rules);
-  if (!catalog) {
-    return std::unexpected(catalog.error());
-  }
-  std::vector<authz::EffectiveBinding> effective;
-  for (const auto& binding : inputs->bindings) {
-    effective.push_back(authz::effective_binding(binding));
-  }
-  const authz::Resource target{resource, space, false};
-  const auto decision =
-      authz::authorize(authz::subject_of(caller.user), action, target, effective, *catalog);
-  if (!decision.allowed) {
-    audit_outside(context, audit_event(request, &caller.user, std::string(action), resource,
-                                       AuditOutcome::denied, decision.reason));
-    return fail(ErrorCode::forbidden, decision.reason);
-  }
-  return {};
-}
-
-std::string space_json(const model::Space& space, const std::string& owner,
-                       const std::string& server, const std::string& share) {
-  const nlohmann::json out{{"id", space.id},
-                           {"revision", space.revision},
-                           {"created_at", rfc3339(space.created_at)},
-                           {"updated_at", rfc3339(space.updated_at)},
-                           {"name", space.name},
-                           {"owner", owner},
-                           {"size_bytes", space.size_bytes},
-                           {"server", server},
-                           {"filesystem_id", space.filesystem_id},
-                           {"path", space.path},
-                           {"share", share},
-                           {"status", model::status_name(space.status)},
-                           {"status_message", space.status_message},
-                           {"observed_revision", space.observed_revision}};
-  return out.dump();
-}
-
-std::string share_json(const model::Share& share, const std::string& space,
-                       const std::string& owner) {
-  const nlohmann::json out{{"id", share.id},
-                           {"revision", share.revision},
-                           {"created_at", rfc3339(share.created_at)},
-                           {"updated_at", rfc3339(share.updated_at)},
-                           {"name", share.name},
-                           {"space", space},
-                           {"owner", owner},
-                           {"subdir", share.subdir},
-                           {"read_only", share.read_only},
-                           {"browseable", share.browseable},
-                           {"comment", share.comment},
-                           {"status", model::status_name(share.status)},
-                           {"status_message", share.status_message},
-                           {"observed_revision", share.observed_revision}};
-  return out.dump();
-}
-
 std::vector<api::Route> space_routes(AgentContext& context) {
   using api::Permission;
-  auto bind = [&context](Result<Response> (*fn)(AgentContext&, Request&)) {
-    return [&context, fn](Request& request) { return fn(context, request); };
-  };
+  const auto bind = [&context](HandlerFn fn) { return bind_handler(context, fn); };
   return {
-      {"POST", "/api/v1/spaces", bind(create_space), Permission::authenticated(),
-       "Create a space (and its share) on a filesystem with room"},
-      {"GET", "/api/v1/spaces", bind(list_spaces), Permission::authenticated(),
-       "List the caller's spaces (all=true: every space the caller may view)"},
-      {"GET", "/api/v1/spaces/{owner}/{name}", bind(show_space), Permission::authenticated(),
-       "Show a space"},
-      {"PATCH", "/api/v1/spaces/{owner}/{name}", bind(resize_space), Permission::authenticated(),
-       "Resize a space"},
-      {"DELETE", "/api/v1/spaces/{owner}/{name}", bind(delete_space), Permission::authenticated(),
-       "Delete a space (force=true: with its shares)"},
+      api::Route{"POST", "/api/v1/spaces", bind(create_space),
+                 Permission::in_handler("spaces.create", "spaces/{owner}/{name}"),
+                 "Create a space (and its share) on a filesystem with room"}
+          .takes(schemas::space_create())
+          .answers(201, schemas::space()),
+      api::Route{"GET", "/api/v1/spaces", bind(list_spaces), Permission::authenticated(),
+                 "List the caller's spaces (all=true: every space the caller may view)"}
+          .answers(200, api::Schema::list_of(schemas::space())),
+      api::Route{"GET", "/api/v1/spaces/{owner}/{name}", bind(show_space),
+                 Permission::in_handler("spaces.read", "spaces/{owner}/{name}"), "Show a space"}
+          .answers(200, schemas::space()),
+      api::Route{"PATCH", "/api/v1/spaces/{owner}/{name}", bind(resize_space),
+                 Permission::in_handler("spaces.update", "spaces/{owner}/{name}"), "Resize a space"}
+          .takes(schemas::space_resize())
+          .answers(200, schemas::space()),
+      api::Route{"DELETE", "/api/v1/spaces/{owner}/{name}", bind(delete_space),
+                 Permission::in_handler("spaces.delete", "spaces/{owner}/{name}"),
+                 "Delete a space (force=true: with its shares)"}
+          .answers(202, schemas::space()),
   };
 }
 

@@ -11,6 +11,7 @@
 #include "agent/handlers/authenticate.hpp"
 #include "agent/handlers/render.hpp"
 #include "agent/handlers/request.hpp"
+#include "agent/handlers/schemas.hpp"
 #include "common/json/strict.hpp"
 #include "common/validate/names.hpp"
 
@@ -106,6 +107,28 @@ Status check(AgentContext& context, const Request& request, const Caller& caller
   return {};
 }
 
+// Refuses (409) a change that would leave no active user with the admin flag: `target` is about
+// to be disabled or deleted. Read inside the change's transaction, so two admins disabling each
+// other at once cannot both succeed. Fails like the store.
+Status keep_an_active_admin(store::Tx& tx, const model::User& target, std::string_view change) {
+  if (!target.is_admin || !target.is_active) {
+    return {};
+  }
+  auto users = tx.list<model::User>();
+  if (!users) {
+    return std::unexpected(users.error());
+  }
+  for (const auto& user : *users) {
+    if (user.id != target.id && user.is_admin && user.is_active) {
+      return {};
+    }
+  }
+  return fail(ErrorCode::conflict,
+              fmt::format("cannot {} {}: they are the last active admin; make another user an "
+                          "admin first",
+                          change, target.username));
+}
+
 // GET /api/v1/users: the users the caller may read.
 Result<Response> list_users(AgentContext& context, Request& request) {
   const Caller& caller = caller_of(request);
@@ -198,6 +221,11 @@ Result<Response> patch_user(AgentContext& context, Request& request) {
                   fmt::format("user {} is at revision {}, not {}", current->username,
                               current->revision, **expected));
     }
+    if (*is_active && !**is_active) {
+      if (auto kept = keep_an_active_admin(tx, *current, "disable"); !kept) {
+        return std::unexpected(kept.error());
+      }
+    }
     std::vector<std::string> changes;
     if (*is_active && **is_active != current->is_active) {
       current->is_active = **is_active;
@@ -268,6 +296,13 @@ Result<Response> delete_user(AgentContext& context, Request& request) {
   std::vector<model::Id> ended;
   auto done = context.store.transact([&](store::Tx& tx) -> Status {
     ended.clear();
+    auto current = tx.get<model::User>(target->id);
+    if (!current) {
+      return std::unexpected(current.error());
+    }
+    if (auto kept = keep_an_active_admin(tx, *current, "delete"); !kept) {
+      return kept;
+    }
     auto apps = tx.list<model::App>(store::ListQuery{target->id, 0});
     if (!apps) {
       return std::unexpected(apps.error());
@@ -307,15 +342,20 @@ std::vector<api::Route> user_routes(AgentContext& context) {
     return [&context, fn](Request& request) { return fn(context, request); };
   };
   return {
-      {"GET", "/api/v1/users", bind(list_users), Permission::authenticated(),
-       "List the users the caller may see"},
-      {"GET", "/api/v1/users/{name}", bind(show_user), Permission::of("users.read", "users/{name}"),
-       "Show a user"},
-      {"PATCH", "/api/v1/users/{name}", bind(patch_user),
-       Permission::of("users.update", "users/{name}"),
-       "Enable or disable a user (disabling ends their apps) or set their allowance"},
-      {"DELETE", "/api/v1/users/{name}", bind(delete_user),
-       Permission::of("users.delete", "users/{name}"), "Delete a user and their apps"},
+      api::Route{"GET", "/api/v1/users", bind(list_users), Permission::authenticated(),
+                 "List the users the caller may see"}
+          .answers(200, api::Schema::list_of(schemas::user())),
+      api::Route{"GET", "/api/v1/users/{name}", bind(show_user),
+                 Permission::of("users.read", "users/{name}"), "Show a user"}
+          .answers(200, schemas::user()),
+      api::Route{"PATCH", "/api/v1/users/{name}", bind(patch_user),
+                 Permission::of("users.update", "users/{name}"),
+                 "Enable or disable a user (disabling ends their apps) or set their allowance"}
+          .takes(schemas::user_patch())
+          .answers(200, schemas::user()),
+      api::Route{"DELETE", "/api/v1/users/{name}", bind(delete_user),
+                 Permission::of("users.delete", "users/{name}"), "Delete a user and their apps"}
+          .answers(204),
   };
 }
 

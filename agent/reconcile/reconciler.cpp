@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <set>
 #include <variant>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "agent/host/samba/accounts.hpp"
 #include "agent/host/samba/render.hpp"
 #include "agent/reconcile/register.hpp"
+#include "common/util/hash.hpp"
 
 namespace sharectl::agent::reconcile {
 
@@ -21,12 +23,29 @@ namespace {
 // Everything one pass needs, read in one snapshot.
 struct Snapshot {
   std::vector<model::FileSystem> filesystems;
-  std::vector<model::Space> spaces;                // on this host's filesystems
-  std::map<model::Id, model::User> owners;         // by user id
-  std::map<model::Id, model::UserSecrets> secrets; // owners' secrets (nt hash)
-  std::vector<host::ShareView> shares;             // shares of those spaces
-  std::map<model::Id, std::string> usernames;      // every grantee
+  std::vector<model::Space> spaces;    // on this host's filesystems
+  std::vector<host::ShareView> shares; // shares of those spaces
+  // Every user who owns one of those spaces or has an active row on one of those shares (active
+  // or not), by user id.
+  std::map<model::Id, Reconciler::Account> accounts;
 };
+
+// Adds the user (and their NT hash) to out.accounts once; not_found when the user is gone.
+Result<const Reconciler::Account*> account_of(store::Tx& tx, Snapshot& out, const model::Id& id) {
+  auto it = out.accounts.find(id);
+  if (it == out.accounts.end()) {
+    auto user = tx.get<model::User>(id);
+    if (!user) {
+      return std::unexpected(user.error());
+    }
+    auto secrets = tx.get_user_secrets(id);
+    if (!secrets) {
+      return std::unexpected(secrets.error());
+    }
+    it = out.accounts.emplace(id, Reconciler::Account{std::move(*user), secrets->nt_hash}).first;
+  }
+  return &it->second;
+}
 
 Result<Snapshot> read_snapshot(store::Tx& tx, const std::string& server_name) {
   Snapshot out;
@@ -46,21 +65,17 @@ Result<Snapshot> read_snapshot(store::Tx& tx, const std::string& server_name) {
     if (!here) {
       continue;
     }
-    if (!out.owners.contains(space.owner_id)) {
-      auto owner = tx.get<model::User>(space.owner_id);
-      auto secrets = tx.get_user_secrets(space.owner_id);
-      if (!owner || !secrets) {
-        return std::unexpected(!owner ? owner.error() : secrets.error());
-      }
-      out.owners.emplace(space.owner_id, std::move(*owner));
-      out.secrets.emplace(space.owner_id, std::move(*secrets));
+    auto owner = account_of(tx, out, space.owner_id);
+    if (!owner) {
+      return std::unexpected(owner.error());
     }
+    const std::string owner_name = (*owner)->user.username;
     auto shares = tx.list<model::Share>(store::ListQuery{space.id, 0});
     if (!shares) {
       return std::unexpected(shares.error());
     }
     for (auto& share : *shares) {
-      host::ShareView view{std::move(share), space, out.owners.at(space.owner_id).username, "", {}};
+      host::ShareView view{std::move(share), space, owner_name, "", {}};
       auto access = tx.share_access(view.share.id);
       if (!access) {
         return std::unexpected(access.error());
@@ -69,14 +84,16 @@ Result<Snapshot> read_snapshot(store::Tx& tx, const std::string& server_name) {
         if (row.state != model::AclState::active) {
           continue;
         }
-        if (!out.usernames.contains(row.user_id)) {
-          auto user = tx.get<model::User>(row.user_id);
-          if (!user) {
-            continue;
+        auto grantee = account_of(tx, out, row.user_id);
+        if (!grantee) {
+          if (grantee.error().code == ErrorCode::not_found) {
+            continue; // deleted meanwhile
           }
-          out.usernames.emplace(row.user_id, user->username);
+          return std::unexpected(grantee.error());
         }
-        view.grants.push_back({out.usernames.at(row.user_id), row.level});
+        if ((*grantee)->user.is_active) { // a disabled user keeps the row, not the access
+          view.grants.push_back({(*grantee)->user.username, row.level});
+        }
       }
       out.shares.push_back(std::move(view));
     }
@@ -138,30 +155,89 @@ Result<host::QuotaDriver*> Reconciler::driver_for(const model::FileSystem& fs) {
   return it->second.get();
 }
 
-Status Reconciler::ensure_owner_account(const model::User& owner) {
-  if (m_config.samba.accounts != config::SambaAccounts::local) {
-    return {};
-  }
-  host::SambaAccounts accounts(m_runner, m_config.samba.config);
-  auto ours = accounts.is_ours(owner.username);
+Status Reconciler::provision(host::SambaAccounts& accounts, const Account& account,
+                             const std::string& state) {
+  const std::string& name = account.user.username;
+  auto ours = accounts.is_ours(name);
   if (!ours) {
     return std::unexpected(ours.error());
   }
-  if (*ours || ::getpwnam(owner.username.c_str()) != nullptr) {
-    return {};
+  if (!*ours && ::getpwnam(name.c_str()) != nullptr) {
+    return fail(ErrorCode::conflict, std::string(k_foreign)); // an admin's account: never touched
   }
-  // No SMB password yet (the NT hash is set at register/login/passwd): the Unix account only.
-  auto made = m_runner.run(host::host_command(
-      "useradd",
-      {"--no-create-home", "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin",
-       "--comment", std::string(host::k_account_gecos), "--user-group", owner.username}));
-  if (!made) {
-    return std::unexpected(made.error());
+  if (state == k_disabled) {
+    if (!*ours) {
+      return {}; // never provisioned: nothing to disable
+    }
+    if (auto disabled = accounts.disable(name); !disabled) {
+      return disabled;
+    }
+    return accounts.end_sessions(name);
   }
-  if (!made->ok()) {
-    return fail(ErrorCode::internal, "useradd " + owner.username + ": " + made->err);
+  if (!account.nt_hash) {
+    // No SMB password yet (set at register, passwd or the first login): the Unix account only.
+    return accounts.ensure_unix_account(name);
   }
-  return {};
+  return accounts.provision_nt_hash(name, *account.nt_hash);
+}
+
+void Reconciler::sync_accounts(const std::map<model::Id, Account>& wanted) {
+  if (m_config.samba.accounts != config::SambaAccounts::local) {
+    return;
+  }
+  host::SambaAccounts accounts(m_runner, m_config.samba.config);
+  std::set<std::string> names;
+  for (const auto& [id, account] : wanted) {
+    const std::string& name = account.user.username;
+    names.insert(name);
+    // What should be in place; the hash itself is kept only as its digest.
+    const std::string state = !account.user.is_active ? std::string(k_disabled)
+                              : account.nt_hash       ? "nt:" + sha256_hex(*account.nt_hash)
+                                                      : std::string("unix");
+    const auto it = m_accounts.find(name);
+    if (it != m_accounts.end() && (it->second == state || it->second == k_foreign)) {
+      continue;
+    }
+    auto done = provision(accounts, account, state);
+    if (done) {
+      m_accounts[name] = state;
+      say("info", fmt::format("RECONCILE-I004 SMB account {} {}", name,
+                              state == k_disabled ? "disabled" : "provisioned"));
+    } else if (done.error().message == k_foreign) {
+      m_accounts[name] = std::string(k_foreign);
+      say("info", fmt::format("RECONCILE-I005 {} is not a sharectl account; left alone", name));
+    } else {
+      say("warn", fmt::format("RECONCILE-W007 SMB account {}: {}", name, done.error().message));
+    }
+  }
+  // Accounts no longer needed here (user deleted, last grant revoked, last space gone): the
+  // ones this agent provisioned, and after a start the passdb entries that are ours.
+  std::set<std::string> unwanted;
+  for (const auto& [name, state] : m_accounts) {
+    if (!names.contains(name) && state != k_foreign) {
+      unwanted.insert(name);
+    }
+  }
+  if (!m_passdb_scanned) {
+    if (auto listed = accounts.passdb_users(); listed) {
+      m_passdb_scanned = true;
+      for (const auto& name : *listed) {
+        auto ours = accounts.is_ours(name);
+        if (!names.contains(name) && ours && *ours) {
+          unwanted.insert(name);
+        }
+      }
+    }
+  }
+  for (const auto& name : unwanted) {
+    (void)accounts.end_sessions(name);
+    if (auto removed = accounts.remove(name); removed) {
+      m_accounts.erase(name);
+      say("info", fmt::format("RECONCILE-I006 SMB account {} removed", name));
+    } else {
+      say("warn", fmt::format("RECONCILE-W008 SMB account {}: {}", name, removed.error().message));
+    }
+  }
 }
 
 Status Reconciler::run_once() {
@@ -177,6 +253,7 @@ Status Reconciler::run_once() {
     auto ensured = host::ensure_include(m_runner, m_config.samba.config, m_config.samba.include);
     m_include_ensured = ensured.has_value();
   }
+  sync_accounts(snapshot->accounts);
   // Records a status when it differs from what the object shows.
   auto record = [&](model::Kind kind, const model::Id& id, const model::Applied& seen,
                     model::Revision revision, model::ObjectStatus status,
@@ -204,6 +281,12 @@ Status Reconciler::run_once() {
     });
   };
   std::map<model::Id, bool> ready; // space id → its directory is in place
+  struct Outcome {
+    const model::Space* space;
+    model::ObjectStatus status;
+    std::string message;
+  };
+  std::vector<Outcome> space_outcomes;
   for (const auto& space : snapshot->spaces) {
     const auto fs = std::ranges::find_if(snapshot->filesystems, [&](const model::FileSystem& f) {
       return f.id == space.filesystem_id;
@@ -232,9 +315,15 @@ Status Reconciler::run_once() {
       ready[space.id] = true;
       continue;
     }
-    const model::User& owner = snapshot->owners.at(space.owner_id);
-    Status made = driver ? ensure_owner_account(owner) : Status(std::unexpected(driver.error()));
-    if (made) {
+    const model::User& owner = snapshot->accounts.at(space.owner_id).user;
+    // A space already on disk (a resize, or an earlier error) is resized, so that shrinking
+    // below its usage is refused; its shares stay served whatever the outcome.
+    const bool exists = driver && (*driver)->usage(space.path).has_value();
+    Status made = driver ? Status{} : Status(std::unexpected(driver.error()));
+    if (made && exists) {
+      ready[space.id] = true;
+      made = (*driver)->resize(space.path, space.size_bytes);
+    } else if (made) {
       const struct passwd* pw = ::getpwnam(owner.username.c_str());
       if (pw == nullptr) {
         made = fail(ErrorCode::not_found,
@@ -250,12 +339,11 @@ Status Reconciler::run_once() {
     } else {
       say("warn", fmt::format("RECONCILE-W003 space {}: {}", space.path, made.error().message));
     }
-    if (auto st = record(model::Kind::space, space.id, space, space.revision,
-                         made ? model::ObjectStatus::ready : model::ObjectStatus::error,
-                         made ? std::string() : made.error().message);
-        !st) {
-      return st;
-    }
+    // Written after the shares are applied: `space create` (which waits for the space) returns
+    // when its share is served too.
+    space_outcomes.push_back({&space,
+                              made ? model::ObjectStatus::ready : model::ObjectStatus::error,
+                              made ? std::string() : made.error().message});
   }
   // Render every share whose space is in place; invalid views become errors on their own.
   std::vector<host::ShareView> views;
@@ -281,6 +369,12 @@ Status Reconciler::run_once() {
   }
   if (!applied) {
     say("warn", "RECONCILE-W004 smb.conf include not applied: " + applied.error().message);
+  }
+  for (const auto& [space, status, message] : space_outcomes) {
+    if (auto st = record(model::Kind::space, space->id, *space, space->revision, status, message);
+        !st) {
+      return st;
+    }
   }
   for (const auto& view : views) {
     if (auto st = record(model::Kind::share, view.share.id, view.share, view.share.revision,

@@ -1,23 +1,40 @@
 // The reconcile loop: makes this host match the store. On start it registers the host
 // (register.hpp) and ensures the `include =` line in smb.conf; then on every store change
-// (wait_for_change) and every `reconcile.resync` it runs one pass: spaces of this host that
-// are pending → owner's Unix account (samba.accounts local) + quota driver create/resize →
-// status ready or error; deleting → driver remove → row deleted; then every share of this host
-// whose space is ready is rendered (with its active grants) and applied with SambaConfigWriter
-// (a no-op when unchanged) → shares ready or error. A pass writes a status only when it
-// differs, so running it twice changes nothing. A host with no usable filesystem (none
-// registered) leaves smb.conf and the include file alone. Failures of one object become that
-// object's status; only store failures fail a pass.
+// (wait_for_change) and every `reconcile.resync` it runs one pass:
+//  1. SMB accounts (samba.accounts local; `external`: nothing): every user who owns a space here
+//     or has an active ACL row on a share here gets a Unix account and a passdb entry from the
+//     stored NT hash (SambaAccounts::provision_nt_hash; no hash yet: the Unix account only). A
+//     disabled user's entry is disabled and their sessions ended; a user no longer needing an
+//     account here (deleted, last grant revoked) loses entry, sessions and Unix account. What
+//     was provisioned is remembered per user (a digest of the hash), so an idle pass runs no
+//     command and a changed hash (passwd) is provisioned once; after a start every user is
+//     provisioned once and the passdb's entries of ours that nobody needs are removed. Accounts
+//     not made by sharectl (no k_account_gecos) are never touched. Failures are logged and
+//     retried by the next pass.
+//  2. Spaces of this host that are not ready: a new one → quota driver create (owned by the
+//     owner's account); one already on disk (a resize, an earlier error) → driver resize, so
+//     shrinking below usage is refused (status error "SPACE-SHRINK-BELOW-USAGE …", the old
+//     limit stays in force and its shares stay served) → status ready or error; deleting →
+//     driver remove → row deleted.
+//  3. Every share of this host whose space is on disk is rendered with the grants of its active
+//     users and applied with SambaConfigWriter (a no-op when unchanged; close-share for every
+//     share whose access shrank, so a revoked user's open session fails at once) → shares
+//     ready or error.
+// A pass writes a status only when it differs, so running it twice changes nothing. A host
+// with no usable filesystem (none registered) leaves smb.conf and the include file alone.
+// Failures of one object become that object's status; only store failures fail a pass.
 #pragma once
 
 #include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
 
+#include "agent/host/samba/accounts.hpp"
 #include "agent/host/samba/config_writer.hpp"
 #include "agent/host/storage/quota_driver.hpp"
 #include "agent/store/store.hpp"
@@ -29,6 +46,12 @@ namespace sharectl::agent::reconcile {
 // Converges this host to the store. Not copyable; stop() (or the destructor) ends the thread.
 class Reconciler {
 public:
+  // A user who needs an SMB account on this host, with the stored NT hash (if any).
+  struct Account {
+    model::User user;
+    std::optional<std::string> nt_hash;
+  };
+
   // A log line sink (level "info" / "warn", message). May be empty.
   using Log = std::function<void(std::string_view level, std::string_view message)>;
 
@@ -57,7 +80,11 @@ private:
   void loop();
   void say(std::string_view level, const std::string& message);
   Result<host::QuotaDriver*> driver_for(const model::FileSystem& fs);
-  Status ensure_owner_account(const model::User& owner);
+  void sync_accounts(const std::map<model::Id, Account>& wanted);
+  Status provision(host::SambaAccounts& accounts, const Account& account, const std::string& state);
+
+  static constexpr std::string_view k_disabled = "disabled";
+  static constexpr std::string_view k_foreign = "foreign";
 
   store::Store& m_store;
   config::AgentConfig m_config;
@@ -65,6 +92,8 @@ private:
   Log m_log;
   host::SambaConfigWriter m_writer;
   bool m_include_ensured = false;
+  std::map<std::string, std::string> m_accounts; // username → state provisioned (see sync_accounts)
+  bool m_passdb_scanned = false;
   std::map<model::Id, std::unique_ptr<host::QuotaDriver>> m_drivers;
   std::atomic<bool> m_stop{false};
   std::thread m_thread;

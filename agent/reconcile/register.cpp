@@ -4,22 +4,10 @@
 #include <system_error>
 
 #include <fmt/core.h>
-#include <sys/statvfs.h>
+
+#include "agent/reconcile/heartbeat.hpp"
 
 namespace sharectl::agent::reconcile {
-
-namespace {
-
-// Total bytes of the filesystem holding path; nullopt when it cannot be measured.
-std::optional<std::uint64_t> capacity_of(const std::filesystem::path& path) {
-  struct statvfs info {};
-  if (::statvfs(path.c_str(), &info) != 0) {
-    return std::nullopt;
-  }
-  return static_cast<std::uint64_t>(info.f_blocks) * info.f_frsize;
-}
-
-} // namespace
 
 model::FsDriver to_model_driver(config::FilesystemDriver driver) {
   switch (driver) {
@@ -35,18 +23,18 @@ model::FsDriver to_model_driver(config::FilesystemDriver driver) {
 
 Result<Registration> register_host(store::Store& store, const config::AgentConfig& config) {
   std::vector<std::string> warnings;
-  std::vector<std::pair<config::FilesystemConfig, std::uint64_t>> measured;
+  std::vector<std::pair<config::FilesystemConfig, FsFigures>> measured;
   for (const auto& fs : config.filesystems) {
     if (fs.driver == config::FilesystemDriver::dir) {
       std::error_code ec;
       std::filesystem::create_directories(fs.path, ec);
     }
-    const auto capacity = capacity_of(fs.path);
-    if (!capacity) {
+    const auto figures = measure_filesystem(fs.path);
+    if (!figures) {
       warnings.push_back(fmt::format("cannot measure filesystem {}", fs.path.string()));
       continue;
     }
-    measured.emplace_back(fs, *capacity);
+    measured.emplace_back(fs, *figures);
   }
   auto done = store.transact_result([&](store::Tx& tx) -> Result<Registration> {
     Registration out;
@@ -70,7 +58,7 @@ Result<Registration> register_host(store::Store& store, const config::AgentConfi
       return std::unexpected(stored.error());
     }
     out.server = *stored;
-    for (const auto& [fs, capacity] : measured) {
+    for (const auto& [fs, figures] : measured) {
       auto existing = tx.find_filesystem(stored->id, fs.path.string());
       if (!existing && existing.error().code != ErrorCode::not_found) {
         return std::unexpected(existing.error());
@@ -79,9 +67,14 @@ Result<Registration> register_host(store::Store& store, const config::AgentConfi
       fs_row.server_id = stored->id;
       fs_row.path = fs.path.string();
       fs_row.driver = to_model_driver(fs.driver);
-      fs_row.capacity_bytes = capacity;
-      if (existing && existing->capacity_bytes == capacity && existing->driver == fs_row.driver) {
-        out.filesystems.push_back(*existing);
+      fs_row.capacity_bytes = figures.capacity_bytes;
+      fs_row.free_bytes = figures.free_bytes;
+      if (existing && existing->capacity_bytes == figures.capacity_bytes &&
+          existing->driver == fs_row.driver) {
+        if (auto touched = tx.touch_filesystem(fs_row); !touched) { // bookkeeping only
+          return std::unexpected(touched.error());
+        }
+        out.filesystems.push_back(fs_row);
         continue;
       }
       auto saved = existing ? tx.update(fs_row) : tx.create(fs_row);

@@ -1,6 +1,7 @@
 // Registering this host in the store: its Server row (from config `server:`) and one
-// FileSystem row per config `filesystems:` entry, with capacity from statvfs. Idempotent:
-// existing rows are refreshed (status up, heartbeat, capacity), none are duplicated. Fails with
+// FileSystem row per config `filesystems:` entry, with capacity and free bytes from statvfs.
+// Idempotent: existing rows are refreshed (status up, heartbeat, capacity, free bytes), none are
+// duplicated. Fails with
 // the store's errors; a filesystem path that cannot be measured is skipped with a warning in
 // the returned list.
 #pragma once

@@ -177,12 +177,24 @@ public:
   // entry (it is bookkeeping, not desired state). not_found if no such app.
   virtual Status touch_app(const Id& app_id, Timestamp when) = 0;
 
+  // --- heartbeats ---------------------------------------------------------------------------
+
+  // Records a server's heartbeat: last_heartbeat, load_average, memory_* and net_* of
+  // `figures` (last_heartbeat unset: now) on the row `figures.id`; like touch_app, no new revision
+  // and no change-feed entry (liveness is not desired state, and hosts must not reconcile on every
+  // beat). not_found if no such server.
+  virtual Status touch_server(const Server& figures) = 0;
+  // Records a filesystem's free bytes (free_bytes of `figures` on the row `figures.id`); no new
+  // revision, no change-feed entry. not_found if no such filesystem.
+  virtual Status touch_filesystem(const FileSystem& figures) = 0;
+
   // --- groups -------------------------------------------------------------------------------
 
   // Adds a user to a group and gives them one ACL row for every share the group is granted
-  // (state: that of their existing rows on the share, else pending). conflict if already a
+  // (state: that of their existing rows on the share, else new_rows). conflict if already a
   // member; not_found if the group or user does not exist.
-  virtual Result<GroupMember> add_group_member(const Id& group_id, const Id& user_id) = 0;
+  virtual Result<GroupMember> add_group_member(const Id& group_id, const Id& user_id,
+                                               AclState new_rows) = 0;
   // Removes a user from a group and deletes their ACL rows from that group. not_found if not
   // a member.
   virtual Status remove_group_member(const Id& group_id, const Id& user_id) = 0;
@@ -193,14 +205,20 @@ public:
 
   // --- share ACL (data plane) ---------------------------------------------------------------
 
+  // The state of a new ACL row (grant_user, grant_group, add_group_member): that of the user's
+  // existing rows on the share when there are any — all rows of one (user, share) always share
+  // one state, and these three operations are the only ones that create rows — else new_rows
+  // (pending when the share uses invitations, else active).
+
   // Grants a user directly (creates or changes their direct row). A changed ACL marks the
   // share pending at a new revision, since its host must render it again.
-  virtual Result<AclEntry> grant_user(const Id& share_id, const Id& user_id, ShareLevel level) = 0;
+  virtual Result<AclEntry> grant_user(const Id& share_id, const Id& user_id, ShareLevel level,
+                                      AclState new_rows) = 0;
   // Removes a user's direct row (group rows stay). not_found if there is none.
   virtual Status revoke_user(const Id& share_id, const Id& user_id) = 0;
   // Grants a group: records the grant and creates or changes one row per member.
-  virtual Result<GroupGrant> grant_group(const Id& share_id, const Id& group_id,
-                                         ShareLevel level) = 0;
+  virtual Result<GroupGrant> grant_group(const Id& share_id, const Id& group_id, ShareLevel level,
+                                         AclState new_rows) = 0;
   // Removes a group's grant and its rows. not_found if the group has no grant on the share.
   virtual Status revoke_group(const Id& share_id, const Id& group_id) = 0;
   // Every ACL row of a share.
@@ -212,6 +230,9 @@ public:
   // Sets the state of all of a user's rows on a share (accept = active; they never differ).
   // not_found if the user has no row there.
   virtual Status set_acl_state(const Id& share_id, const Id& user_id, AclState state) = 0;
+  // Deletes all of a user's rows on a share, direct and from groups (a declined invitation);
+  // the memberships stay. not_found if the user has no row there.
+  virtual Status remove_user_acl(const Id& share_id, const Id& user_id) = 0;
 
   // --- access queries -----------------------------------------------------------------------
 

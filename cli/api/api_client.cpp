@@ -49,6 +49,10 @@ ApiClient::ApiClient(ApiClientOptions options) : m_options(std::move(options)) {
   http_options.ca_file = m_options.ca_file;
   http_options.pinned_fingerprint = m_options.pinned_fingerprint;
   http_options.connect_timeout = std::min(m_options.timeout, std::chrono::milliseconds(10'000));
+  http_options.untrusted_hint =
+      "trust its CA with --ca-file PATH (or `ca_file:` in the profile), or pin this fingerprint "
+      "with `fingerprint:` in the profile of the config file (`sharectl login` on a terminal "
+      "offers to pin it)";
   m_http = std::make_unique<http::HttpClient>(std::move(http_options));
 }
 

@@ -24,6 +24,11 @@ const View k_access_view{{{"USER", "user"},
                           {"VIA", "via", ColumnKind::list}},
                          "user"};
 
+// share access: one row per user, the effective level and why.
+const View k_effective_view{
+    {{"USER", "user"}, {"LEVEL", "level"}, {"STATE", "state"}, {"VIA", "via", ColumnKind::list}},
+    "user"};
+
 std::string share_path(const std::string& name) {
   return "/api/v1/shares/" + seg(name);
 }
@@ -93,7 +98,7 @@ int revoke(Invocation& invocation) {
 }
 
 int access(Invocation& invocation) {
-  return list(invocation, share_path(invocation.value("NAME")) + "/acl", k_access_view);
+  return list(invocation, share_path(invocation.value("NAME")) + "/access", k_effective_view);
 }
 
 } // namespace

@@ -1,5 +1,6 @@
 #include "cli/completion/generate.hpp"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -78,6 +79,13 @@ Tables build(const CommandTable& table) {
         if (const auto source = source_of(flag.complete, flag.choices); !source.empty()) {
           tables.flag_source[path + " " + flag.name] = source;
         }
+      }
+    }
+    // The command's own flags, then the global ones it does not redefine (space create has its
+    // own --server): each flag is offered once.
+    for (const auto& global : globals) {
+      if (std::find(flags.begin(), flags.end(), global) == flags.end()) {
+        flags.push_back(global);
       }
     }
     tables.flags[path] = join(flags);
@@ -173,7 +181,7 @@ _sharectl() {
     local key="$_sharectl_path $_sharectl_expect"
     _sharectl_source "${_sharectl_flagsrc[$key]-${_sharectl_flagsrc[$_sharectl_expect]-}}" "$cur"
   elif [[ $cur == -* ]]; then
-    COMPREPLY=($(compgen -W "${_sharectl_flags[$_sharectl_path]-} $_sharectl_globalflags" -- "$cur"))
+    COMPREPLY=($(compgen -W "${_sharectl_flags[$_sharectl_path]-$_sharectl_globalflags}" -- "$cur"))
   elif [[ $_sharectl_leaf == 0 ]]; then
     COMPREPLY=($(compgen -W "${_sharectl_children[$_sharectl_path]-}" -- "$cur"))
   else
@@ -202,7 +210,7 @@ _sharectl_source() {
 }
 
 _sharectl() {
-  local path=sharectl npos=0 leaf=0 expect="" i w
+  local cmd=sharectl npos=0 leaf=0 expect="" i w
   for ((i = 2; i < CURRENT; i++)); do
     w="${words[i]}"
     if [[ -n $expect ]]; then expect=""; continue; fi
@@ -210,23 +218,23 @@ _sharectl() {
       [[ $w != *=* && $_sharectl_valueflags == *" $w "* ]] && expect="$w"
       continue
     fi
-    if [[ $leaf == 0 && " ${_sharectl_children[$path]} " == *" $w "* ]]; then
-      path="$path $w"
-      (( ${+_sharectl_children[$path]} )) || leaf=1
+    if [[ $leaf == 0 && " ${_sharectl_children[$cmd]} " == *" $w "* ]]; then
+      cmd="$cmd $w"
+      (( ${+_sharectl_children[$cmd]} )) || leaf=1
     else
       ((npos++))
     fi
   done
   local cur="${words[CURRENT]}"
   if [[ -n $expect ]]; then
-    local src="${_sharectl_flagsrc[$path $expect]-${_sharectl_flagsrc[$expect]-}}"
+    local src="${_sharectl_flagsrc[$cmd $expect]-${_sharectl_flagsrc[$expect]-}}"
     _sharectl_source "$src"
   elif [[ $cur == -* ]]; then
-    compadd -- ${=_sharectl_flags[$path]} ${=_sharectl_globalflags}
+    compadd -- ${=_sharectl_flags[$cmd]-$_sharectl_globalflags}
   elif [[ $leaf == 0 ]]; then
-    compadd -- ${=_sharectl_children[$path]}
+    compadd -- ${=_sharectl_children[$cmd]}
   else
-    local src="${_sharectl_argsrc[$path $npos]-${_sharectl_argsrc[$path *]-}}"
+    local src="${_sharectl_argsrc[$cmd $npos]-${_sharectl_argsrc[$cmd *]-}}"
     _sharectl_source "$src"
   fi
 }

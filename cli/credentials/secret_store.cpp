@@ -1,7 +1,13 @@
 // The Secret Service store over libsecret: one item per (server, profile) in the default
 // collection, schema "org.sharectl.Credentials", the secret being a small JSON object with
 // server, user_id, app_id and token. Used only when a session bus exists and the default
-// collection is unlocked, so no prompt ever appears.
+// collection is unlocked, so no prompt ever appears. libsecret (and glib, gio, gobject under it)
+// is loaded with dlopen on that path only: linked in, it cost every run of sharectl ~5 ms of
+// start-up (see cli/README.md "Measured"). When it cannot be loaded the file store is used.
+#include <cstring>
+#include <mutex>
+
+#include <dlfcn.h>
 #include <fmt/core.h>
 #include <libsecret/secret.h>
 #include <nlohmann/json.hpp>
@@ -11,6 +17,58 @@
 namespace sharectl::cli {
 
 namespace {
+
+// The libsecret and glib functions sharectl calls, resolved from libsecret-1.so.0 (dlsym on its
+// handle also finds glib's and gobject's symbols it depends on).
+struct Lib {
+  decltype(&secret_password_lookup_sync) lookup = nullptr;
+  decltype(&secret_password_store_sync) store = nullptr;
+  decltype(&secret_password_clear_sync) clear = nullptr;
+  decltype(&secret_password_free) password_free = nullptr;
+  decltype(&secret_service_get_sync) service_get = nullptr;
+  decltype(&secret_collection_for_alias_sync) collection_for_alias = nullptr;
+  decltype(&secret_collection_get_locked) collection_locked = nullptr;
+  decltype(&secret_collection_get_label) collection_label = nullptr;
+  decltype(&g_error_free) error_free = nullptr;
+  decltype(&g_free) free = nullptr;
+  decltype(&g_object_unref) object_unref = nullptr;
+};
+
+template <typename Fn>
+bool resolve(void* handle, const char* name, Fn& fn) {
+  void* symbol = ::dlsym(handle, name);
+  if (symbol == nullptr) {
+    return false;
+  }
+  static_assert(sizeof(fn) == sizeof(symbol));
+  std::memcpy(&fn, &symbol, sizeof(fn)); // object pointer → function pointer, as POSIX allows
+  return true;
+}
+
+// The loaded library, or nullptr when it is missing or lacks a function. Loaded once, kept.
+const Lib* lib() {
+  static std::once_flag once;
+  static Lib loaded;
+  static bool ok = false;
+  std::call_once(once, [] {
+    void* handle = ::dlopen("libsecret-1.so.0", RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+      return;
+    }
+    ok = resolve(handle, "secret_password_lookup_sync", loaded.lookup) &&
+         resolve(handle, "secret_password_store_sync", loaded.store) &&
+         resolve(handle, "secret_password_clear_sync", loaded.clear) &&
+         resolve(handle, "secret_password_free", loaded.password_free) &&
+         resolve(handle, "secret_service_get_sync", loaded.service_get) &&
+         resolve(handle, "secret_collection_for_alias_sync", loaded.collection_for_alias) &&
+         resolve(handle, "secret_collection_get_locked", loaded.collection_locked) &&
+         resolve(handle, "secret_collection_get_label", loaded.collection_label) &&
+         resolve(handle, "g_error_free", loaded.error_free) &&
+         resolve(handle, "g_free", loaded.free) &&
+         resolve(handle, "g_object_unref", loaded.object_unref);
+  });
+  return ok ? &loaded : nullptr;
+}
 
 const SecretSchema* schema() {
   static const SecretSchema k_schema = {"org.sharectl.Credentials",
@@ -34,7 +92,7 @@ const SecretSchema* schema() {
 std::string take_message(GError* error) {
   std::string message = error != nullptr && error->message != nullptr ? error->message : "unknown";
   if (error != nullptr) {
-    g_error_free(error);
+    lib()->error_free(error);
   }
   return message;
 }
@@ -46,8 +104,8 @@ public:
   Result<std::optional<Credentials>> load(const std::string& server,
                                           const std::string& profile) override {
     GError* error = nullptr;
-    gchar* secret = secret_password_lookup_sync(schema(), nullptr, &error, "server", server.c_str(),
-                                                "profile", profile.c_str(), nullptr);
+    gchar* secret = lib()->lookup(schema(), nullptr, &error, "server", server.c_str(), "profile",
+                                  profile.c_str(), nullptr);
     if (error != nullptr) {
       return fail(ErrorCode::internal,
                   fmt::format("cannot read the Secret Service: {}", take_message(error)));
@@ -56,7 +114,7 @@ public:
       return std::optional<Credentials>();
     }
     const std::string text(secret);
-    secret_password_free(secret);
+    lib()->password_free(secret);
     const auto parsed = nlohmann::json::parse(text, nullptr, false);
     if (!parsed.is_object()) {
       return fail(ErrorCode::internal,
@@ -78,7 +136,7 @@ public:
     const std::string label =
         fmt::format("sharectl credentials for {} (profile {})", credentials.server, profile);
     GError* error = nullptr;
-    const gboolean stored = secret_password_store_sync(
+    const gboolean stored = lib()->store(
         schema(), SECRET_COLLECTION_DEFAULT, label.c_str(), secret.dump().c_str(), nullptr, &error,
         "server", credentials.server.c_str(), "profile", profile.c_str(), nullptr);
     if (error != nullptr || stored == FALSE) {
@@ -90,8 +148,8 @@ public:
 
   Status remove(const std::string& server, const std::string& profile) override {
     GError* error = nullptr;
-    secret_password_clear_sync(schema(), nullptr, &error, "server", server.c_str(), "profile",
-                               profile.c_str(), nullptr);
+    lib()->clear(schema(), nullptr, &error, "server", server.c_str(), "profile", profile.c_str(),
+                 nullptr);
     if (error != nullptr) {
       return fail(ErrorCode::internal,
                   fmt::format("cannot delete from the Secret Service: {}", take_message(error)));
@@ -113,28 +171,32 @@ std::unique_ptr<CredentialStore> make_secret_service_store(std::optional<std::st
   if (!bus_address || bus_address->empty()) {
     return nullptr;
   }
+  const Lib* secret = lib();
+  if (secret == nullptr) {
+    return nullptr;
+  }
   GError* error = nullptr;
-  SecretService* service = secret_service_get_sync(SECRET_SERVICE_NONE, nullptr, &error);
+  SecretService* service = secret->service_get(SECRET_SERVICE_NONE, nullptr, &error);
   if (service == nullptr || error != nullptr) {
     if (error != nullptr) {
-      g_error_free(error);
+      secret->error_free(error);
     }
     return nullptr;
   }
-  SecretCollection* collection = secret_collection_for_alias_sync(
+  SecretCollection* collection = secret->collection_for_alias(
       service, SECRET_COLLECTION_DEFAULT, SECRET_COLLECTION_NONE, nullptr, &error);
   std::unique_ptr<CredentialStore> store;
   if (error != nullptr) {
-    g_error_free(error);
+    secret->error_free(error);
   } else if (collection != nullptr) {
-    if (secret_collection_get_locked(collection) == FALSE) {
-      gchar* label = secret_collection_get_label(collection);
+    if (secret->collection_locked(collection) == FALSE) {
+      gchar* label = secret->collection_label(collection);
       store = std::make_unique<SecretServiceStore>(label != nullptr ? label : "default");
-      g_free(label);
+      secret->free(label);
     }
-    g_object_unref(collection);
+    secret->object_unref(collection);
   }
-  g_object_unref(service);
+  secret->object_unref(service);
   return store;
 }
 

@@ -198,6 +198,9 @@ public:
     if (auto s = read_spaces(root); !s) {
       return s;
     }
+    if (auto s = read_shares(root); !s) {
+      return s;
+    }
     if (auto s = read_auth(root); !s) {
       return s;
     }
@@ -450,6 +453,21 @@ private:
       return allowance;
     }
     return spaces.finish();
+  }
+
+  Status read_shares(YamlMap& root) {
+    auto section = root.map("shares");
+    if (!section) {
+      return std::unexpected(section.error());
+    }
+    if (!section->has_value()) {
+      return {};
+    }
+    YamlMap& shares = **section;
+    if (auto s = read_bool(shares, "invitations", m_config.shares.invitations); !s) {
+      return s;
+    }
+    return shares.finish();
   }
 
   Status read_auth(YamlMap& root) {

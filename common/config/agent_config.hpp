@@ -113,6 +113,15 @@ struct SpacesConfig {
   friend bool operator==(const SpacesConfig&, const SpacesConfig&) = default;
 };
 
+// shares: how access to shares is handed out.
+struct SharesConfig {
+  // true: a grant (direct or through a group) is an invitation, served only once the user
+  // accepts it (`sharectl invite accept`); false: grants take effect at once.
+  bool invitations = false;
+
+  friend bool operator==(const SharesConfig&, const SharesConfig&) = default;
+};
+
 // auth: who may register and how requests authenticate.
 struct AuthConfig {
   Registration registration = Registration::open;
@@ -157,6 +166,7 @@ struct AgentConfig {
   std::vector<FilesystemConfig> filesystems{
       FilesystemConfig{"/srv/sharectl", FilesystemDriver::btrfs}};
   SpacesConfig spaces;
+  SharesConfig shares;
   AuthConfig auth;
   AppsConfig apps;
   ReconcileConfig reconcile;

@@ -98,6 +98,10 @@ std::string render_agent_config(const AgentConfig& config) {
                                                        ? render_size(*config.spaces.user_allowance)
                                                        : std::string("unlimited")),
                            "or a size: the most space one user may own in total");
+  out += "shares:\n";
+  out += line_with_comment(
+      "  invitations: " + std::string(config.shares.invitations ? "true" : "false"),
+      "true: grants wait until the user accepts them (sharectl invite accept)");
   out += "auth:\n";
   out += line_with_comment("  registration: " + std::string(to_string(config.auth.registration)),
                            "open | closed");

@@ -111,6 +111,20 @@ bool has_line_break(std::string_view text) {
   return text.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
 }
 
+// "certificate not trusted: URL: curl's words; its SHA-256 fingerprint is …; HINT". The
+// fingerprint comes from a second, unverified handshake (left out when that fails too).
+std::string untrusted_message(const std::string& url, const std::string& detail,
+                              const std::string& hint) {
+  std::string message = "certificate not trusted: " + url + ": " + detail;
+  if (auto seen = fetch_server_fingerprint(url, std::chrono::seconds(5)); seen) {
+    message += "; its SHA-256 fingerprint is " + display_fingerprint(*seen);
+  }
+  if (!hint.empty()) {
+    message += "; " + hint;
+  }
+  return message;
+}
+
 } // namespace
 
 std::optional<std::string_view> HttpResponse::header(std::string_view name) const {
@@ -298,6 +312,9 @@ Result<HttpResponse> HttpClient::request(std::string_view method, const std::str
                   url + ": the server's certificate fingerprint " + display_fingerprint(pin.seen) +
                       " does not match the pinned " + display_fingerprint(pin.expected) +
                       " (the certificate changed, or someone is intercepting the connection)");
+    }
+    if (code == CURLE_PEER_FAILED_VERIFICATION && pin.expected.empty()) {
+      return fail(ErrorCode::unavailable, untrusted_message(url, detail, options.untrusted_hint));
     }
     return fail(ErrorCode::unavailable, "cannot reach " + url + ": " + detail);
   }

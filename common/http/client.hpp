@@ -3,7 +3,9 @@
 // verified by default (system store or a given CA file); a server certificate can instead be
 // pinned by its SHA-256 fingerprint, as the CLI's first login does (like ssh's known_hosts).
 // Transport failures (refused, DNS, TLS, timeout) are ErrorCode::unavailable with curl's words;
-// an HTTP error status is not a failure here: it is returned in HttpResponse for the caller.
+// a certificate that fails verification says "certificate not trusted" with the server's
+// fingerprint, distinct from a server that cannot be reached; an HTTP error status is not a failure
+// here: it is returned in HttpResponse for the caller.
 #pragma once
 
 #include <chrono>
@@ -43,6 +45,9 @@ struct ClientOptions {
   std::chrono::milliseconds connect_timeout{10'000}; // bounded by each request's timeout
   std::size_t max_response_bytes = 64 * 1024 * 1024; // larger bodies fail with unavailable
   std::string user_agent;                            // "" means "sharectl/<version>"
+  // Appended to the message of a "certificate not trusted" failure: how the caller's user can
+  // trust the server (the CLI names --ca-file and the profile's fingerprint pin).
+  std::string untrusted_hint;
 };
 
 // A client that keeps connections alive between requests. One request at a time (requests from
@@ -59,7 +64,8 @@ public:
   // https://) and returns the response, whatever its status. Fails with bad_request for a
   // malformed URL, method or header (CR/LF in a value), with unavailable when the server cannot
   // be reached, TLS verification or the pin fails, the timeout passes, or the response is too
-  // large.
+  // large. A failed verification reads "certificate not trusted: URL: …; its SHA-256 fingerprint
+  // is …; " followed by options.untrusted_hint.
   Result<HttpResponse> request(std::string_view method, const std::string& url,
                                const HttpHeaders& headers = {}, std::string_view body = {},
                                std::chrono::milliseconds timeout = std::chrono::seconds(60));

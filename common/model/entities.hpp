@@ -83,6 +83,7 @@ struct Group : Object {
   std::string name; // unique
   std::string description;
   std::optional<std::string> external_id; // unique when present
+  std::optional<Id> owner_id;             // who created a local group (manages it)
 };
 
 // One member of a group.
@@ -123,6 +124,7 @@ struct FileSystem : Object, Applied {
   FsDriver driver = FsDriver::dir;
   std::uint64_t capacity_bytes = 0;
   std::uint64_t allocated_bytes = 0;
+  std::uint64_t free_bytes = 0;   // free on disk at the last heartbeat (statvfs)
   std::optional<Id> iscsi_lun_id; // set when backed by an iSCSI LUN
 };
 

@@ -91,12 +91,12 @@ Result<Fixture> populate(Store& store) {
         return std::unexpected(r.error());
       }
       groups.push_back(r->id);
-      if (auto m = tx.add_group_member(r->id, users[0]); !m) {
+      if (auto m = tx.add_group_member(r->id, users[0], model::AclState::active); !m) {
         return std::unexpected(m.error());
       }
       for (int j = 1; j < k_members_per_group; ++j) {
         auto other = users[1 + static_cast<std::size_t>((g * 49 + j) % k_other_users)];
-        if (auto m = tx.add_group_member(r->id, other); !m) {
+        if (auto m = tx.add_group_member(r->id, other, model::AclState::active); !m) {
           return std::unexpected(m.error());
         }
       }
@@ -113,7 +113,9 @@ Result<Fixture> populate(Store& store) {
         auto share =
             k == 0 ? shares[0] : shares[1 + static_cast<std::size_t>((g * 9 + k) % (k_shares - 1))];
         auto level = (g + k) % 2 ? model::ShareLevel::write : model::ShareLevel::read;
-        if (auto r = tx.grant_group(share, groups[static_cast<std::size_t>(g)], level); !r) {
+        if (auto r = tx.grant_group(share, groups[static_cast<std::size_t>(g)], level,
+                                    model::AclState::active);
+            !r) {
           return std::unexpected(r.error());
         }
       }

@@ -193,6 +193,92 @@ Status SambaAccounts::provision_nt_hash(std::string_view username, std::string_v
                                                         "smbpasswd:" + file.string()}));
 }
 
+Status SambaAccounts::disable(std::string_view username) {
+  if (auto status = validate::validate_username(username); !status) {
+    return status;
+  }
+  const Command command =
+      host_command("smbpasswd", {"-c", m_smb_conf.string(), "-d", std::string(username)});
+  auto result = m_runner.run(command);
+  if (!result) {
+    return std::unexpected(result.error());
+  }
+  if (result->ok()) {
+    return {};
+  }
+  auto users = passdb_users();
+  if (users && std::ranges::find(*users, username) == users->end()) {
+    return {}; // no entry: nothing can log in anyway
+  }
+  return check_exit(command, *result);
+}
+
+Status SambaAccounts::end_sessions(std::string_view username) {
+  if (auto status = validate::validate_username(username); !status) {
+    return status;
+  }
+  auto listed = m_runner.run(host_command(
+      "smbstatus", {"--configfile=" + m_smb_conf.string(), "-p", "-u", std::string(username)}));
+  if (!listed) {
+    return std::unexpected(listed.error());
+  }
+  if (!listed->ok()) {
+    return {}; // smbd not running (no sessions database): no session to end
+  }
+  // Process lines: "PID  Username  Group  Machine …"; the PID is all digits.
+  std::vector<std::string> pids;
+  std::string_view text = listed->out;
+  while (!text.empty()) {
+    const auto end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    const auto first = line.find_first_of(" \t");
+    if (first == std::string_view::npos || first == 0) {
+      continue;
+    }
+    const std::string_view pid = line.substr(0, first);
+    std::string_view rest = line.substr(first);
+    rest.remove_prefix(std::min(rest.find_first_not_of(" \t"), rest.size()));
+    const std::string_view user = rest.substr(0, rest.find_first_of(" \t"));
+    if (std::ranges::all_of(pid, [](char c) { return c >= '0' && c <= '9'; }) && user == username) {
+      pids.emplace_back(pid);
+    }
+  }
+  Status outcome = {};
+  for (const auto& pid : pids) {
+    auto closed =
+        run_checked(m_runner, host_command("smbcontrol", {"--configfile=" + m_smb_conf.string(),
+                                                          pid, "close-share", "*"}));
+    if (!closed && outcome) {
+      outcome = closed; // the process may have ended meanwhile; report the first failure
+    }
+  }
+  return outcome;
+}
+
+Result<std::vector<std::string>> SambaAccounts::passdb_users() {
+  const Command command = host_command("pdbedit", {"--configfile=" + m_smb_conf.string(), "-L"});
+  auto result = m_runner.run(command);
+  if (!result) {
+    return std::unexpected(result.error());
+  }
+  if (auto status = check_exit(command, *result); !status) {
+    return std::unexpected(status.error());
+  }
+  std::vector<std::string> names; // "name:uid:full name" per line
+  std::string_view text = result->out;
+  while (!text.empty()) {
+    const auto end = text.find('\n');
+    const std::string_view line = text.substr(0, end);
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    const auto colon = line.find(':');
+    if (colon != std::string_view::npos && colon > 0) {
+      names.emplace_back(line.substr(0, colon));
+    }
+  }
+  return names;
+}
+
 Status SambaAccounts::remove(std::string_view username) {
   if (auto status = validate::validate_username(username); !status) {
     return status;

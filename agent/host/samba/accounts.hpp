@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/util/error.hpp"
 #include "common/util/process.hpp"
@@ -41,9 +42,26 @@ public:
   // ours.
   Status remove(std::string_view username);
 
+  // Ensures the Unix account alone (no passdb entry): useradd with k_account_gecos when it is
+  // missing. Fails as provision() does.
+  Status ensure_unix_account(std::string_view username);
+
   // Whether a Unix account of that name exists and carries k_account_gecos; internal when
   // getent fails unexpectedly.
   Result<bool> is_ours(std::string_view username);
+
+  // Disables the passdb entry (`smbpasswd -c CONF -d NAME`): new SMB logins fail, the Unix
+  // account and the stored hash stay (provision_nt_hash enables it again). A missing entry is
+  // fine. bad_request for an invalid username, internal with the tool's message otherwise.
+  Status disable(std::string_view username);
+
+  // Ends the user's open SMB sessions: every smbd process `smbstatus -p -u NAME` lists for the
+  // user gets `smbcontrol --configfile=CONF PID close-share *`. No-op when there are none or
+  // smbd is not running. bad_request for an invalid username.
+  Status end_sessions(std::string_view username);
+
+  // The user names of the passdb (`pdbedit --configfile=CONF -L`); internal on failure.
+  Result<std::vector<std::string>> passdb_users();
 
 private:
   struct PasswdEntry {
@@ -54,7 +72,6 @@ private:
   Result<std::optional<PasswdEntry>> passwd_entry(std::string_view username);
   // The account's GECOS field, or nullopt when it does not exist.
   Result<std::optional<std::string>> gecos_of(std::string_view username);
-  Status ensure_unix_account(std::string_view username);
 
   ProcessRunner& m_runner;
   std::filesystem::path m_smb_conf;

@@ -286,8 +286,27 @@ Status SambaConfigWriter::close_share(std::string_view name) {
   return smbcontrol({"smbd", "close-share", std::string(name)});
 }
 
+void SambaConfigWriter::remove_stale_temporaries() {
+  // write_file_atomic's temporaries are ".<name>.tmp-<hex>" beside the target; a process killed
+  // between their creation and the rename leaves one. This writer is the file's only writer, so
+  // any such file is a leftover.
+  const std::string prefix = "." + m_paths.include.filename().string() + ".tmp-";
+  std::error_code ec;
+  for (fs::directory_iterator it(m_paths.include.parent_path(), ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.starts_with(prefix) && it->is_regular_file(ec)) {
+      fs::remove(it->path(), ec);
+    }
+  }
+}
+
 Result<ApplyReport> SambaConfigWriter::apply(std::string_view text) {
   ApplyReport report;
+  if (!m_swept) {
+    remove_stale_temporaries();
+    m_swept = true;
+  }
   std::string old_text;
   if (auto old = read_file(m_paths.include, k_max_config_bytes)) {
     old_text = std::move(*old);

@@ -51,7 +51,8 @@ public:
   // Uses runner for testparm and smbcontrol (looked up on PATH); the runner must outlive this.
   SambaConfigWriter(ProcessRunner& runner, SambaPaths paths);
 
-  // Makes the include file hold text. Identical content on disk → nothing is written or
+  // Makes the include file hold text. The first call removes the temporaries a writer killed
+  // mid-write left beside the file. Identical content on disk → nothing is written or
   // reloaded (unless a previous reload failed). Otherwise: testparm on the temporary file
   // (check_testparm) → atomic rename → `smbcontrol --configfile=CONFIG smbd reload-config` →
   // `smbcontrol … smbd close-share NAME` for every shares_to_close(old, new). A testparm
@@ -76,11 +77,14 @@ public:
 
 private:
   Status smbcontrol(std::vector<std::string> args);
+  // Deletes temporaries of the include file a killed writer left beside it. Never fails.
+  void remove_stale_temporaries();
 
   ProcessRunner& m_runner;
   SambaPaths m_paths;
   bool m_reload_pending = false;
   std::vector<std::string> m_close_pending;
+  bool m_swept = false; // stale temporaries removed (once, at the first apply)
 };
 
 // The admin's smb.conf text with exactly one `include = include_path` line in [global] (at the

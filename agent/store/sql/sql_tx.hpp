@@ -52,20 +52,26 @@ public:
   Result<UserSecrets> get_user_secrets(const Id& user_id) override;
   Result<Revision> set_user_secrets(const Id& user_id, const UserSecrets& secrets) override;
   Status touch_app(const Id& app_id, Timestamp when) override;
+  Status touch_server(const Server& figures) override;
+  Status touch_filesystem(const FileSystem& figures) override;
 
-  Result<GroupMember> add_group_member(const Id& group_id, const Id& user_id) override;
+  Result<GroupMember> add_group_member(const Id& group_id, const Id& user_id,
+                                       AclState new_rows) override;
   Status remove_group_member(const Id& group_id, const Id& user_id) override;
   Result<std::vector<GroupMember>> list_group_members(const Id& group_id) override;
   Result<std::vector<Group>> list_user_groups(const Id& user_id) override;
 
-  Result<AclEntry> grant_user(const Id& share_id, const Id& user_id, ShareLevel level) override;
+  Result<AclEntry> grant_user(const Id& share_id, const Id& user_id, ShareLevel level,
+                              AclState new_rows) override;
   Status revoke_user(const Id& share_id, const Id& user_id) override;
-  Result<GroupGrant> grant_group(const Id& share_id, const Id& group_id, ShareLevel level) override;
+  Result<GroupGrant> grant_group(const Id& share_id, const Id& group_id, ShareLevel level,
+                                 AclState new_rows) override;
   Status revoke_group(const Id& share_id, const Id& group_id) override;
   Result<std::vector<AclEntry>> list_acl(const Id& share_id) override;
   Result<std::vector<GroupGrant>> list_group_grants(const Id& share_id) override;
   Result<std::vector<AclEntry>> list_user_acl(const Id& user_id) override;
   Status set_acl_state(const Id& share_id, const Id& user_id, model::AclState state) override;
+  Status remove_user_acl(const Id& share_id, const Id& user_id) override;
 
   Result<std::optional<UserAccess>> effective_share_access(const Id& user_id,
                                                            const Id& share_id) override;

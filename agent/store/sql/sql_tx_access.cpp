@@ -10,11 +10,15 @@ namespace {
 constexpr std::string_view k_acl_columns =
     "share_id, user_id, group_id, level, state, revision, created_at, updated_at";
 
-// The state a new row of (share, user) takes: that of the user's rows on the share (they never
-// differ), else pending. $share and $user are placeholders.
-std::string state_of(std::string_view share, std::string_view user) {
+// The state a new row of (share, user) takes: that of the user's rows on the share, else
+// `otherwise` (a placeholder holding 'pending' or 'active'). This is where the invariant "all
+// rows of one (user, share) have one state" is kept: rows are only created through this
+// expression, and set_acl_state changes all of a user's rows on a share at once. $share, $user
+// and otherwise are placeholders.
+std::string state_of(std::string_view share, std::string_view user, std::string_view otherwise) {
   return "COALESCE((SELECT MIN(a.state) FROM share_acl a WHERE a.share_id = " + std::string(share) +
-         " AND a.user_id = " + std::string(user) + "), 'pending')";
+         " AND a.user_id = " + std::string(user) + "), CAST(" + std::string(otherwise) +
+         " AS TEXT))";
 }
 
 constexpr std::string_view k_acl_upsert =
@@ -76,6 +80,10 @@ std::string level_name(ShareLevel level) {
   return std::string(model::to_string(level));
 }
 
+std::string state_name(AclState state) {
+  return std::string(model::to_string(state));
+}
+
 } // namespace
 
 Result<AclEntry> SqlTx::load_acl(const Id& share_id, const Id& user_id,
@@ -105,7 +113,8 @@ Status SqlTx::upsert_acl_rows(std::string_view sql, const Params& params) {
   return {};
 }
 
-Result<GroupMember> SqlTx::add_group_member(const Id& group_id, const Id& user_id) {
+Result<GroupMember> SqlTx::add_group_member(const Id& group_id, const Id& user_id,
+                                            AclState new_rows) {
   auto rev = write_rev("add group member");
   if (!rev) {
     return std::unexpected(rev.error());
@@ -130,11 +139,11 @@ Result<GroupMember> SqlTx::add_group_member(const Id& group_id, const Id& user_i
       "INSERT INTO share_acl (share_id, user_id, group_id, group_key, level, state, revision, "
       "created_at, updated_at) SELECT g.share_id, CAST($2 AS TEXT), CAST($1 AS TEXT), "
       "CAST($1 AS TEXT), g.level, " +
-          state_of("g.share_id", "$2") +
+          state_of("g.share_id", "$2", "$5") +
           ", CAST($3 AS BIGINT), CAST($4 AS BIGINT), CAST($4 AS BIGINT) "
           "FROM share_group_grants g WHERE g.group_id = $1" +
           std::string(k_acl_upsert),
-      {group_id, user_id, *rev, when});
+      {group_id, user_id, *rev, when, state_name(new_rows)});
   if (!st) {
     return std::unexpected(st.error());
   }
@@ -231,7 +240,8 @@ Result<std::vector<Group>> SqlTx::list_user_groups(const Id& user_id) {
   return out;
 }
 
-Result<AclEntry> SqlTx::grant_user(const Id& share_id, const Id& user_id, ShareLevel level) {
+Result<AclEntry> SqlTx::grant_user(const Id& share_id, const Id& user_id, ShareLevel level,
+                                   AclState new_rows) {
   auto rev = write_rev("grant user");
   if (!rev) {
     return std::unexpected(rev.error());
@@ -239,8 +249,8 @@ Result<AclEntry> SqlTx::grant_user(const Id& share_id, const Id& user_id, ShareL
   auto st = upsert_acl_rows(
       "INSERT INTO share_acl (share_id, user_id, group_id, group_key, level, state, revision, "
       "created_at, updated_at) VALUES ($1, $2, NULL, '', $3, " +
-          state_of("$1", "$2") + ", $4, $5, $5)" + std::string(k_acl_upsert),
-      {share_id, user_id, level_name(level), *rev, model::to_micros(now())});
+          state_of("$1", "$2", "$6") + ", $4, $5, $5)" + std::string(k_acl_upsert),
+      {share_id, user_id, level_name(level), *rev, model::to_micros(now()), state_name(new_rows)});
   if (!st) {
     return std::unexpected(st.error());
   }
@@ -267,7 +277,8 @@ Status SqlTx::revoke_user(const Id& share_id, const Id& user_id) {
   return touch_shares({share_id});
 }
 
-Result<GroupGrant> SqlTx::grant_group(const Id& share_id, const Id& group_id, ShareLevel level) {
+Result<GroupGrant> SqlTx::grant_group(const Id& share_id, const Id& group_id, ShareLevel level,
+                                      AclState new_rows) {
   auto rev = write_rev("grant group");
   if (!rev) {
     return std::unexpected(rev.error());
@@ -284,11 +295,11 @@ Result<GroupGrant> SqlTx::grant_group(const Id& share_id, const Id& group_id, Sh
         "INSERT INTO share_acl (share_id, user_id, group_id, group_key, level, state, revision, "
         "created_at, updated_at) SELECT CAST($1 AS TEXT), m.user_id, CAST($2 AS TEXT), "
         "CAST($2 AS TEXT), CAST($3 AS TEXT), " +
-            state_of("$1", "m.user_id") +
+            state_of("$1", "m.user_id", "$6") +
             ", CAST($4 AS BIGINT), CAST($5 AS BIGINT), CAST($5 AS BIGINT) "
             "FROM group_members m WHERE m.group_id = $2" +
             std::string(k_acl_upsert),
-        {share_id, group_id, level_name(level), *rev, when});
+        {share_id, group_id, level_name(level), *rev, when, state_name(new_rows)});
   }
   if (!st) {
     return std::unexpected(st.error());
@@ -381,6 +392,22 @@ Status SqlTx::set_acl_state(const Id& share_id, const Id& user_id, model::AclSta
       "WHERE share_id = $1 AND user_id = $2",
       {share_id, user_id, std::string(model::to_string(state)), *rev, model::to_micros(now())},
       "set ACL state");
+  if (!r) {
+    return std::unexpected(r.error());
+  }
+  if (r->affected == 0) {
+    return fail(ErrorCode::not_found, "user " + user_id + " has no access to share " + share_id);
+  }
+  return touch_shares({share_id});
+}
+
+Status SqlTx::remove_user_acl(const Id& share_id, const Id& user_id) {
+  auto rev = write_rev("remove user ACL");
+  if (!rev) {
+    return std::unexpected(rev.error());
+  }
+  auto r = query("DELETE FROM share_acl WHERE share_id = $1 AND user_id = $2", {share_id, user_id},
+                 "remove user ACL");
   if (!r) {
     return std::unexpected(r.error());
   }

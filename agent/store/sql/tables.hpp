@@ -81,6 +81,7 @@ template <> struct Table<model::Group> {
                                    UniqueKey{"external id", {"external_id", ""}, " is already taken"}};
   template <typename V> static void fields(V& v, model::Group& e) {
     v("name", e.name); v("description", e.description); v("external_id", e.external_id);
+    v("owner_id", e.owner_id);
   }
 };
 template <> struct Table<model::Server> {
@@ -101,7 +102,7 @@ template <> struct Table<model::FileSystem> {
   template <typename V> static void fields(V& v, model::FileSystem& e) {
     v("server_id", e.server_id); v("path", e.path); v("driver", e.driver);
     v("capacity_bytes", e.capacity_bytes); v("allocated_bytes", e.allocated_bytes);
-    v("iscsi_lun_id", e.iscsi_lun_id);
+    v("free_bytes", e.free_bytes); v("iscsi_lun_id", e.iscsi_lun_id);
   }
 };
 template <> struct Table<model::Space> {

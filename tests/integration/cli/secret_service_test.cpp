@@ -1,9 +1,10 @@
 // The Secret Service credential store against a real gnome-keyring-daemon on a private
-// session bus (dbus-daemon --session), unlocked with a password on stdin.
+// session bus (dbus-daemon without service activation), unlocked with a password on stdin.
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include <doctest/doctest.h>
@@ -54,11 +55,24 @@ TEST_CASE("credentials are kept in a real, unlocked Secret Service") {
   const ScopedEnv config("XDG_CONFIG_HOME", (dir.path() / "config").string());
   const ScopedEnv session("DBUS_SESSION_BUS_ADDRESS", address);
 
-  auto dbus = sharectl::test::ChildProcess::spawn(
-      {{"dbus-daemon", "--session", "--nofork", "--nopidfile", "--address=" + address},
-       dir.path() / "dbus.log",
-       std::nullopt,
-       SIGTERM});
+  // A session bus without service activation: with it, the first libsecret call could make the
+  // bus start a second, locked gnome-keyring-daemon before ours has claimed the name ("another
+  // secret service is running"), and the test would wait for an unlocked keyring in vain.
+  const auto bus_config = dir.path() / "bus.conf";
+  std::ofstream(bus_config)
+      << "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
+         " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+         "<busconfig><type>session</type><listen>"
+      << address
+      << "</listen><auth>EXTERNAL</auth>\n"
+         "<policy context=\"default\"><allow send_destination=\"*\" eavesdrop=\"true\"/>"
+         "<allow eavesdrop=\"true\"/><allow own=\"*\"/></policy></busconfig>\n";
+  auto dbus =
+      sharectl::test::ChildProcess::spawn({{"dbus-daemon", "--config-file=" + bus_config.string(),
+                                            "--nofork", "--nopidfile", "--address=" + address},
+                                           dir.path() / "dbus.log",
+                                           std::nullopt,
+                                           SIGTERM});
   SHARECTL_REQUIRE_OK(dbus);
   for (int i = 0; i < 100 && !std::filesystem::exists(bus); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -122,6 +122,8 @@ TEST_CASE("bash completes command words, flags, choices and names from __complet
   CHECK(complete(k_sharectl, "space ''", 2) == "create list show resize delete");
   CHECK(complete(k_sharectl, "role rule ''", 3) == "add remove");
   CHECK(complete(k_sharectl, "space resize x --si", 4) == "--size");
+  // space create has its own --server besides the global one: offered once.
+  CHECK(complete(k_sharectl, "space create x --se", 4) == "--server");
   CHECK(complete(k_sharectl, "share grant s --level ''", 5) == "read write");
   CHECK(complete(k_sharectl, "-o j", 2) == "json");
   CHECK(complete(fake.string(), "space show ''", 3) == "alpha beta");

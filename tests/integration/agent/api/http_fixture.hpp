@@ -144,6 +144,19 @@ public:
     }
   }
 
+  // Appends everything the server sends to `out` until it closes the connection (true) or
+  // timeout passes (false). Bytes already buffered by read_response() come first.
+  bool read_all(std::string& out, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    out += m_pending;
+    m_pending.clear();
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (fill(deadline)) {
+      out += m_pending;
+      m_pending.clear();
+    }
+    return std::chrono::steady_clock::now() < deadline;
+  }
+
   // The value of a header in a response head (case-sensitive name match is enough here).
   static std::optional<std::string> header(std::string_view name, const std::string& head) {
     std::size_t pos = 0;

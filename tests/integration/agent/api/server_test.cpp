@@ -173,7 +173,7 @@ TEST_SUITE("agent.api.server") {
     auto wrong_method = client.request("DELETE", base + "/healthz");
     REQUIRE(wrong_method.has_value());
     CHECK(wrong_method->status == 405);
-    CHECK(wrong_method->header("Allow") == "GET");
+    CHECK(wrong_method->header("Allow") == "GET, HEAD");
     CHECK(error_of(*wrong_method).error.code == ErrorCode::bad_request);
 
     for (const char* hostile :
@@ -208,6 +208,53 @@ TEST_SUITE("agent.api.server") {
     REQUIRE(garbage.has_value());
     CHECK(garbage->status == 400);
     CHECK(json::parse_error_body(garbage->body).value().code == ErrorCode::bad_request);
+  }
+
+  TEST_CASE("HEAD answers like GET without a body, an unknown method is 405 with Allow") {
+    auto server = start_echo_server();
+    HttpClient client;
+    const auto base = test::base_url(*server);
+    // Same status and headers as GET (Content-Length included), for success and refusal alike.
+    for (const auto& [path, headers] :
+         std::vector<std::pair<std::string, http::HttpHeaders>>{{"/healthz", {}},
+                                                                {"/api/v1/openapi.json", {}},
+                                                                {"/api/v1/private", k_caller},
+                                                                {"/api/v1/private", {}},
+                                                                {"/api/v1/fail", {}}}) {
+      CAPTURE(path);
+      auto get = client.request("GET", base + path, headers);
+      auto head = client.request("HEAD", base + path, headers);
+      REQUIRE(get.has_value());
+      REQUIRE(head.has_value());
+      CHECK(head->status == get->status);
+      CHECK(head->body.empty());
+      CHECK(head->header("Content-Type") == get->header("Content-Type"));
+      CHECK(head->header("Content-Length") == std::to_string(get->body.size()));
+    }
+    // No body bytes on the wire: the next response on the connection follows the head at once.
+    RawConnection raw(server->port());
+    REQUIRE(raw.send("HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                     "GET /api/v1/fail HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    std::string wire;
+    (void)raw.read_all(wire);
+    const auto second = wire.find("HTTP/1.1 409");
+    REQUIRE(second != std::string::npos);
+    CHECK(wire.find("\r\n\r\n") + 4 == second);
+    CHECK(wire.starts_with("HTTP/1.1 200"));
+
+    // A known path with a method the table does not have: 405, and Allow lists HEAD with GET.
+    for (const char* method : {"PUT", "DELETE", "PATCH", "OPTIONS"}) {
+      CAPTURE(method);
+      auto refused = client.request(method, base + "/api/v1/private", k_caller);
+      REQUIRE(refused.has_value());
+      CHECK(refused->status == 405);
+      CHECK(refused->header("Allow") == "GET, HEAD");
+      CHECK(error_of(*refused).error.code == ErrorCode::bad_request);
+    }
+    auto post_only = client.request("HEAD", base + "/api/v1/echo/u1/x", k_caller);
+    REQUIRE(post_only.has_value());
+    CHECK(post_only->status == 405);
+    CHECK(post_only->header("Allow") == "POST");
   }
 
   TEST_CASE("routes are deny by default, the authorizer decides 401 versus 403") {

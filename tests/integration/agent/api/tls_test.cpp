@@ -77,7 +77,7 @@ TEST_SUITE("agent.api.tls") {
     CHECK(*fetched == tls.fingerprint);
   }
 
-  TEST_CASE("default verification refuses a self-signed certificate; its CA file accepts it") {
+  TEST_CASE("default verification refuses a self-signed certificate, its CA file accepts it") {
     TlsServer tls;
     HttpClient strict;
     auto refused = strict.request("GET", tls.url("/healthz"));

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/auth/password.hpp"
+#include "common/util/nt_hash.hpp"
 #include "tests/integration/agent/handlers/harness.hpp"
 #include "tests/support/require.hpp"
 
@@ -188,7 +189,7 @@ TEST_CASE("apps, whoami and logout") {
   CHECK(agent.call("GET", "/api/v1/whoami", {}, Agent::creds(two)).status == 401);
 }
 
-TEST_CASE("another user's app cannot be deleted; a mismatched X-User-ID is 401") {
+TEST_CASE("another user's app cannot be deleted, a mismatched X-User-ID is 401") {
   Agent agent;
   agent.add_user("alice", false);
   const auto bob = agent.add_user("bob", false);
@@ -227,6 +228,45 @@ TEST_CASE("password change ends the other apps") {
   agent.login("alice", "a new secret!");
 }
 
+TEST_CASE("the SMB NT hash is kept at register, passwd and the first login without one") {
+  Agent agent;
+  auto nt_of = [&](const std::string& name) {
+    auto secrets = agent.store().view_result([&](store::Tx& tx) -> Result<model::UserSecrets> {
+      auto user = tx.find_user(name);
+      if (!user) {
+        return std::unexpected(user.error());
+      }
+      return tx.get_user_secrets(user->id);
+    });
+    REQUIRE_MESSAGE(secrets.has_value(), test::error_text(secrets));
+    return secrets->nt_hash;
+  };
+  REQUIRE(agent
+              .call("POST", "/api/v1/users",
+                    json{{"username", "alice"}, {"password", k_password}}.dump())
+              .status == 201);
+  CHECK(nt_of("alice") == *nt_hash_hex(k_password));
+  const auto app = agent.login("alice");
+  CHECK(nt_of("alice") == *nt_hash_hex(k_password));
+  REQUIRE(agent
+              .call("PUT", "/api/v1/users/me/password",
+                    json{{"old_password", k_password}, {"new_password", "a new secret!"}}.dump(),
+                    Agent::creds(app))
+              .status == 204);
+  CHECK(nt_of("alice") == *nt_hash_hex("a new secret!"));
+  // A user stored without one (from before SMB passwords) gets it at a successful login only.
+  agent.add_user("bob", false);
+  CHECK_FALSE(nt_of("bob").has_value());
+  CHECK(agent
+            .call("POST", "/api/v1/apps",
+                  json{{"username", "bob"}, {"password", "not bob's password"}}.dump())
+            .status == 401);
+  CHECK_FALSE(nt_of("bob").has_value());
+  agent.login("bob");
+  CHECK(nt_of("bob") == *nt_hash_hex(k_password));
+  CHECK(agent.audit_text().find("SMB password set") != std::string::npos);
+}
+
 TEST_CASE("401 for unknown callers, 403 with the reason for known ones") {
   Agent agent;
   agent.add_user("alice", false);
@@ -262,7 +302,8 @@ TEST_CASE("no token, hash or password in any response or audit detail") {
   CHECK(bodies.find(token) == bodies.rfind(token));
   for (const std::string& secret :
        {std::string("$argon2"), std::string(k_password), std::string("another secret"),
-        std::string("token_sha256"), std::string("guess-9f2c-xyz")}) {
+        std::string("token_sha256"), std::string("guess-9f2c-xyz"), *nt_hash_hex(k_password),
+        *nt_hash_hex("another secret"), std::string("nt_hash")}) {
     CHECK_MESSAGE(bodies.find(secret) == std::string::npos, secret);
     CHECK_MESSAGE(agent.audit_text().find(secret) == std::string::npos, secret);
   }

@@ -105,7 +105,7 @@ TEST_CASE("audit: admins and cluster viewers read it, a plain user gets 403, ano
   CHECK(all.body.find("correct horse") == std::string::npos);
 }
 
-TEST_CASE("audit: since, actor, resource glob and limit filter; bad parameters are 400") {
+TEST_CASE("audit: since, actor, resource glob and limit filter, bad parameters are 400") {
   Agent agent;
   agent.add_user("root", true);
   agent.add_user("alice");
@@ -135,7 +135,7 @@ TEST_CASE("audit: since, actor, resource glob and limit filter; bad parameters a
   }
 }
 
-TEST_CASE("parse_rfc3339: UTC, fractions and offsets; malformed times refused") {
+TEST_CASE("parse_rfc3339: UTC, fractions and offsets, malformed times refused") {
   using handlers::parse_rfc3339;
   const auto base = parse_rfc3339("2024-01-01T00:00:00Z");
   REQUIRE(base.has_value());

@@ -1,6 +1,7 @@
 // App expiry with a FakeClock (idle expiry, absolute maximum, a used app staying alive) and
-// Authorization: Basic (auth.basic) against a real HttpServer on 127.0.0.1:0 with a SQLite
-// store in a temp dir, driven over HTTP with libcurl.
+// Authorization: Basic (auth.basic; its 429 carries the login route's Retry-After) against a
+// real HttpServer on 127.0.0.1:0 with a SQLite store in a temp dir, driven over HTTP with
+// libcurl.
 #include <memory>
 
 #include <doctest/doctest.h>
@@ -122,7 +123,7 @@ std::string basic(const std::string& user, const std::string& password) {
 
 } // namespace
 
-TEST_CASE("expiry: an app unused for longer than idle_expiry is 401; at the limit it is valid") {
+TEST_CASE("expiry: an app unused for longer than idle_expiry is 401, at the limit it is valid") {
   Agent agent;
   const auto app = agent.login();
   agent.advance(days{7});
@@ -149,7 +150,7 @@ TEST_CASE("expiry: a used app stays alive, and still ends at the absolute maximu
   CHECK(json::parse(list.body).size() == 1); // the expired app is not listed
 }
 
-TEST_CASE("basic auth: per-request password check when enabled; 401 when disabled") {
+TEST_CASE("basic auth: per-request password check when enabled, 401 when disabled") {
   SUBCASE("disabled: a Basic header is 401") {
     Agent agent(false);
     CHECK(agent.whoami({{"Authorization", basic("alice", k_password)}}) == 401);
@@ -179,10 +180,21 @@ TEST_CASE("basic auth: per-request password check when enabled; 401 when disable
     for (int i = 0; i < 3; ++i) {
       CHECK(agent.whoami({{"Authorization", basic("alice", "wrong password")}}) == 401);
     }
-    CHECK(agent.whoami({{"Authorization", basic("alice", k_password)}}) == 429);
-    CHECK(agent
-              .call("POST", "/api/v1/apps",
-                    json{{"username", "alice"}, {"password", k_password}}.dump())
-              .status == 429);
+    const auto limited =
+        agent.call("GET", "/api/v1/whoami", {}, {{"Authorization", basic("alice", k_password)}});
+    CHECK(limited.status == 429);
+    CHECK(json::parse(limited.body)["error"]["code"] == "rate_limited");
+    const auto login = agent.call("POST", "/api/v1/apps",
+                                  json{{"username", "alice"}, {"password", k_password}}.dump());
+    CHECK(login.status == 429);
+    // The Basic path answers with the same Retry-After as the login route, and it is true:
+    // once that many seconds have passed, the right password is accepted again.
+    REQUIRE(limited.header("Retry-After").has_value());
+    CHECK(limited.header("Retry-After") == login.header("Retry-After"));
+    const long retry_after = std::stol(std::string(*limited.header("Retry-After")));
+    CHECK(retry_after >= 1);
+    CHECK(retry_after <= 3600 + 120); // the window, plus at most one 120 s bucket
+    agent.advance(seconds{retry_after});
+    CHECK(agent.whoami({{"Authorization", basic("alice", k_password)}}) == 200);
   }
 }

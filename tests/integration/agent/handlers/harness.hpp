@@ -7,9 +7,11 @@
 #include <string>
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include "agent/api/server.hpp"
 #include "agent/auth/clock.hpp"
+#include "agent/auth/password.hpp"
 #include "agent/auth/rate_limit.hpp"
 #include "agent/handlers/account.hpp"
 #include "agent/handlers/authenticate.hpp"
@@ -61,6 +63,84 @@ public:
     return *answer;
   }
 
+  // The password of every user add_user() stores.
+  static constexpr const char* k_password = "correct horse battery";
+
+  // A user stored directly with k_password and these flags.
+  model::User add_user(const std::string& name, bool admin = false, bool manager = false) {
+    if (m_hash.empty()) {
+      auto hash = agent::auth::hash_password(k_password);
+      REQUIRE_MESSAGE(hash.has_value(), test::error_text(hash));
+      m_hash = *hash;
+    }
+    auto user = m_store->transact_result([&](store::Tx& tx) -> Result<model::User> {
+      model::User u;
+      u.username = name;
+      u.is_admin = admin;
+      u.is_manager = manager;
+      auto stored = tx.create(u);
+      if (stored) {
+        if (auto set = tx.set_user_secrets(stored->id, {m_hash, std::nullopt}); !set) {
+          return std::unexpected(set.error());
+        }
+      }
+      return stored;
+    });
+    REQUIRE_MESSAGE(user.has_value(), test::error_text(user));
+    return *user;
+  }
+
+  // Binds the role named `role` (a built-in one is created when missing) to `user`, at cluster
+  // scope or on `space_id`.
+  void bind(const std::string& role, const model::User& user,
+            std::optional<model::Id> space_id = std::nullopt) {
+    auto done = m_store->transact([&](store::Tx& tx) -> Status {
+      auto found = tx.find_role(role);
+      if (!found) {
+        model::Role r;
+        r.name = role;
+        r.builtin = true;
+        found = tx.create(r);
+      }
+      if (!found) {
+        return std::unexpected(found.error());
+      }
+      model::Binding b;
+      b.role_id = found->id;
+      b.subject = user.id;
+      b.space_id = std::move(space_id);
+      if (auto created = tx.create(b); !created) {
+        return std::unexpected(created.error());
+      }
+      return {};
+    });
+    REQUIRE_MESSAGE(done.has_value(), test::error_text(done));
+  }
+
+  // Logs `name` in with k_password and returns the credential headers.
+  http::HttpHeaders login(const std::string& name) {
+    const nlohmann::json body{{"username", name}, {"password", k_password}};
+    const auto answer = call("POST", "/api/v1/apps", body.dump());
+    REQUIRE_MESSAGE(answer.status == 201, answer.body);
+    const auto app = nlohmann::json::parse(answer.body);
+    return {{"X-User-ID", app["user_id"].get<std::string>()},
+            {"Authorization", "Bearer " + app["token"].get<std::string>()}};
+  }
+
+  // Every audit event as "outcome action resource detail" lines, newest first.
+  std::string audit_text() {
+    auto events = m_store->view_result([](store::Tx& tx) {
+      return tx.list_audit(store::AuditQuery{std::nullopt, std::nullopt, 1000});
+    });
+    REQUIRE_MESSAGE(events.has_value(), test::error_text(events));
+    std::string out;
+    for (const auto& e : *events) {
+      out += std::string(model::to_string(e.outcome)) + " " + e.action + " " + e.resource + " " +
+             e.detail + "\n";
+    }
+    return out;
+  }
+
   // Every response body so far, concatenated (for secret-grep checks).
   const std::string& bodies() const { return m_bodies; }
   store::Store& store() { return *m_store; }
@@ -76,6 +156,7 @@ private:
   std::unique_ptr<agent::api::HttpServer> m_server;
   http::HttpClient m_client;
   std::string m_bodies;
+  std::string m_hash; // k_password's hash, made once
 };
 
 } // namespace sharectl::test

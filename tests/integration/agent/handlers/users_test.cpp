@@ -1,7 +1,8 @@
 // The user administration routes (GET /api/v1/users[/{name}], PATCH and DELETE
 // /api/v1/users/{name}) against a real HttpServer on 127.0.0.1:0 with a SQLite store in a temp
 // dir, driven over HTTP with libcurl: filtering by role, disable ending apps, allowance,
-// If-Match, the manager/admin boundary, audit of changes and denials, and no hash in output.
+// If-Match, the manager/admin boundary, the last active admin guard, audit of changes and
+// denials, and no hash in output.
 #include <memory>
 
 #include <doctest/doctest.h>
@@ -150,7 +151,7 @@ TEST_CASE("users show: self 200, another 403 (audited), unknown 404 for an admin
   CHECK_FALSE(contains(agent.bodies(), "$argon2"));
 }
 
-TEST_CASE("users disable: ends the user's apps at once; enable lets them log in again") {
+TEST_CASE("users disable: ends the user's apps at once, enable lets them log in again") {
   Agent agent;
   agent.add_user("root", true);
   agent.add_user("alice");
@@ -211,7 +212,7 @@ TEST_CASE("users patch: allowance, bad bodies, If-Match, and plain users are ref
   CHECK(contains(agent.audit_text(), "denied users.update users/alice"));
 }
 
-TEST_CASE("users: a manager manages plain users but not admins; delete removes the user") {
+TEST_CASE("users: a manager manages plain users but not admins, delete removes the user") {
   Agent agent;
   agent.add_user("root", true);
   agent.add_user("mary", false, true);
@@ -232,4 +233,39 @@ TEST_CASE("users: a manager manages plain users but not admins; delete removes t
   CHECK(agent.call("GET", "/api/v1/users/alice", {}, root).status == 404);
   CHECK(agent.call("DELETE", "/api/v1/users/alice", {}, root).status == 404);
   CHECK(contains(agent.audit_text(), "allowed users.delete users/alice"));
+}
+
+TEST_CASE("users: the last active admin cannot be disabled or deleted, by anyone") {
+  Agent agent;
+  agent.add_user("root", true);
+  agent.add_user("second", true);
+  const auto carol = agent.add_user("carol");
+  agent.bind("admin", carol); // a cluster admin by role, without the admin flag
+  const auto carol_creds = agent.login("carol");
+
+  // Two admins: one of them may go.
+  const auto disabled =
+      agent.call("PATCH", "/api/v1/users/second", json{{"is_active", false}}.dump(), carol_creds);
+  REQUIRE_MESSAGE(disabled.status == 200, disabled.body);
+
+  // root is now the last active admin: neither disabling nor deleting is allowed.
+  const auto disable_last =
+      agent.call("PATCH", "/api/v1/users/root", json{{"is_active", false}}.dump(), carol_creds);
+  CHECK(disable_last.status == 409);
+  CHECK(json::parse(disable_last.body)["error"]["code"] == "conflict");
+  CHECK(contains(disable_last.body, "last active admin"));
+  const auto delete_last = agent.call("DELETE", "/api/v1/users/root", {}, carol_creds);
+  CHECK(delete_last.status == 409);
+  CHECK(contains(delete_last.body, "last active admin"));
+  // Nothing changed: root still logs in and is active.
+  const auto root_creds = agent.login("root");
+  const auto shown = agent.call("GET", "/api/v1/users/root", {}, root_creds);
+  CHECK(json::parse(shown.body)["is_active"] == true);
+
+  // A disabled admin does not count, and deleting them is fine.
+  CHECK(agent.call("DELETE", "/api/v1/users/second", {}, carol_creds).status == 204);
+  // Allowance changes of the last admin are not a demotion.
+  CHECK(
+      agent.call("PATCH", "/api/v1/users/root", json{{"allowance_bytes", 1024}}.dump(), carol_creds)
+          .status == 200);
 }

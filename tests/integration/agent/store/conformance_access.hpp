@@ -26,8 +26,9 @@ TEST_CASE_TEMPLATE_DEFINE("store: share ACL follows grants, groups and members",
   SHARECTL_REQUIRE_OK(devs);
 
   // Direct grant: one row, pending until accepted.
-  auto row = store->transact_result(
-      [&](Tx& tx) { return tx.grant_user(w.share.id, w.bob.id, ShareLevel::read); });
+  auto row = store->transact_result([&](Tx& tx) {
+    return tx.grant_user(w.share.id, w.bob.id, ShareLevel::read, AclState::pending);
+  });
   SHARECTL_REQUIRE_OK(row);
   CHECK_FALSE(row->group_id.has_value());
   CHECK(row->state == AclState::pending);
@@ -43,15 +44,16 @@ TEST_CASE_TEMPLATE_DEFINE("store: share ACL follows grants, groups and members",
       [&](Tx& tx) { return tx.set_acl_state(w.share.id, w.bob.id, AclState::active); }));
 
   // Operation 1: a user added to a group; operation 3: group added to a share (write).
-  SHARECTL_REQUIRE_OK(
-      store->transact_result([&](Tx& tx) { return tx.add_group_member(devs->id, w.bob.id); }));
-  auto grant = store->transact_result(
-      [&](Tx& tx) { return tx.grant_group(w.share.id, devs->id, ShareLevel::write); });
+  SHARECTL_REQUIRE_OK(store->transact_result(
+      [&](Tx& tx) { return tx.add_group_member(devs->id, w.bob.id, AclState::pending); }));
+  auto grant = store->transact_result([&](Tx& tx) {
+    return tx.grant_group(w.share.id, devs->id, ShareLevel::write, AclState::pending);
+  });
   SHARECTL_REQUIRE_OK(grant);
-  SHARECTL_REQUIRE_OK(
-      store->transact_result([&](Tx& tx) { return tx.add_group_member(devs->id, w.carol.id); }));
+  SHARECTL_REQUIRE_OK(store->transact_result(
+      [&](Tx& tx) { return tx.add_group_member(devs->id, w.carol.id, AclState::pending); }));
   CHECK(code_of(store->transact_result([&](Tx& tx) {
-          return tx.add_group_member(devs->id, w.carol.id);
+          return tx.add_group_member(devs->id, w.carol.id, AclState::pending);
         })) == ErrorCode::conflict);
 
   auto acl = store->view_result([&](Tx& tx) { return tx.list_acl(w.share.id); });
@@ -96,8 +98,9 @@ TEST_CASE_TEMPLATE_DEFINE("store: share ACL follows grants, groups and members",
         ErrorCode::not_found);
 
   // Operation 5: group deleted → its rows go, and the share is marked for rendering.
-  SHARECTL_REQUIRE_OK(store->transact_result(
-      [&](Tx& tx) { return tx.grant_group(w.share.id, devs->id, ShareLevel::read); }));
+  SHARECTL_REQUIRE_OK(store->transact_result([&](Tx& tx) {
+    return tx.grant_group(w.share.id, devs->id, ShareLevel::read, AclState::pending);
+  }));
   CHECK(access_of(*store, w.carol.id, w.share.id));
   auto before = get_one<Share>(*store, w.share.id);
   SHARECTL_REQUIRE_OK(store->transact([&](Tx& tx) { return tx.remove<Group>(devs->id); }));
@@ -109,8 +112,84 @@ TEST_CASE_TEMPLATE_DEFINE("store: share ACL follows grants, groups and members",
       store->transact([&](Tx& tx) { return tx.revoke_user(w.share.id, w.bob.id); }));
   CHECK_FALSE(access_of(*store, w.bob.id, w.share.id));
   CHECK(code_of(store->transact_result([&](Tx& tx) {
-          return tx.grant_user("00000000-0000-4000-8000-000000000000", w.bob.id, ShareLevel::read);
+          return tx.grant_user("00000000-0000-4000-8000-000000000000", w.bob.id, ShareLevel::read,
+                               AclState::pending);
         })) == ErrorCode::not_found);
+}
+
+TEST_CASE_TEMPLATE_DEFINE("store: new ACL rows take the user's state, else the default", B,
+                          store_acl_state) {
+  B b;
+  if (!b.ready()) {
+    return;
+  }
+  auto store = open_ok(b);
+  World w = make_world(*store);
+  Group g1;
+  g1.name = "devs";
+  Group g2;
+  g2.name = "ops";
+  auto devs = create_one(*store, g1);
+  auto ops = create_one(*store, g2);
+  SHARECTL_REQUIRE_OK(devs);
+  SHARECTL_REQUIRE_OK(ops);
+
+  // Invitations off: a direct grant is active at once.
+  SHARECTL_REQUIRE_OK(store->transact_result([&](Tx& tx) {
+    return tx.grant_user(w.share.id, w.bob.id, ShareLevel::read, AclState::active);
+  }));
+  CHECK(access_of(*store, w.bob.id, w.share.id)->state == AclState::active);
+  // carol was invited (pending); a group grant with the active default must not activate her
+  // invitation, nor leave her with rows in two states.
+  SHARECTL_REQUIRE_OK(store->transact_result([&](Tx& tx) {
+    return tx.grant_user(w.share.id, w.carol.id, ShareLevel::read, AclState::pending);
+  }));
+  SHARECTL_REQUIRE_OK(store->transact_result(
+      [&](Tx& tx) { return tx.add_group_member(devs->id, w.carol.id, AclState::active); }));
+  SHARECTL_REQUIRE_OK(store->transact_result([&](Tx& tx) {
+    return tx.grant_group(w.share.id, devs->id, ShareLevel::write, AclState::active);
+  }));
+  auto acl = store->view_result([&](Tx& tx) { return tx.list_acl(w.share.id); });
+  SHARECTL_REQUIRE_OK(acl);
+  for (const auto& row : *acl) {
+    if (row.user_id == w.carol.id) {
+      CHECK(row.state == AclState::pending);
+    }
+  }
+
+  // bob in two groups granting the share, removed from one: the other group's level remains.
+  SHARECTL_REQUIRE_OK(store->transact_result([&](Tx& tx) {
+    return tx.grant_group(w.share.id, ops->id, ShareLevel::read, AclState::active);
+  }));
+  SHARECTL_REQUIRE_OK(
+      store->transact([&](Tx& tx) { return tx.revoke_user(w.share.id, w.bob.id); }));
+  SHARECTL_REQUIRE_OK(store->transact_result(
+      [&](Tx& tx) { return tx.add_group_member(devs->id, w.bob.id, AclState::active); }));
+  SHARECTL_REQUIRE_OK(store->transact_result(
+      [&](Tx& tx) { return tx.add_group_member(ops->id, w.bob.id, AclState::active); }));
+  auto a = access_of(*store, w.bob.id, w.share.id);
+  REQUIRE(a);
+  CHECK(a->level == ShareLevel::write);
+  CHECK(a->state == AclState::active);
+  SHARECTL_REQUIRE_OK(
+      store->transact([&](Tx& tx) { return tx.remove_group_member(devs->id, w.bob.id); }));
+  a = access_of(*store, w.bob.id, w.share.id);
+  REQUIRE(a);
+  CHECK(a->level == ShareLevel::read); // still in ops
+  SHARECTL_REQUIRE_OK(
+      store->transact([&](Tx& tx) { return tx.remove_group_member(ops->id, w.bob.id); }));
+  CHECK_FALSE(access_of(*store, w.bob.id, w.share.id));
+
+  // carol declines: every row of hers on the share goes (direct and via devs), she stays in devs.
+  SHARECTL_REQUIRE_OK(
+      store->transact([&](Tx& tx) { return tx.remove_user_acl(w.share.id, w.carol.id); }));
+  CHECK_FALSE(access_of(*store, w.carol.id, w.share.id));
+  CHECK(code_of(store->transact([&](Tx& tx) {
+          return tx.remove_user_acl(w.share.id, w.carol.id);
+        })) == ErrorCode::not_found);
+  auto groups = store->view_result([&](Tx& tx) { return tx.list_user_groups(w.carol.id); });
+  SHARECTL_REQUIRE_OK(groups);
+  CHECK(groups->size() == 1);
 }
 
 TEST_CASE_TEMPLATE_DEFINE("store: bindings apply directly, via groups and external groups", B,
@@ -131,7 +210,7 @@ TEST_CASE_TEMPLATE_DEFINE("store: bindings apply directly, via groups and extern
     auto ops = tx.create(g);
     REQUIRE(role);
     REQUIRE(ops);
-    REQUIRE(tx.add_group_member(ops->id, w.bob.id));
+    REQUIRE(tx.add_group_member(ops->id, w.bob.id, AclState::pending));
     auto bind = [&](SubjectKind kind, const std::string& subject, std::optional<Id> space) {
       Binding x;
       x.role_id = role->id;
@@ -243,5 +322,6 @@ TEST_CASE_TEMPLATE_DEFINE("store: change feed lists changes and wakes waiters", 
   TEST_CASE_TEMPLATE_INVOKE(store_concurrency, B);                                                 \
   TEST_CASE_TEMPLATE_INVOKE(store_migration, B);                                                   \
   TEST_CASE_TEMPLATE_INVOKE(store_acl, B);                                                         \
+  TEST_CASE_TEMPLATE_INVOKE(store_acl_state, B);                                                   \
   TEST_CASE_TEMPLATE_INVOKE(store_bindings, B);                                                    \
   TEST_CASE_TEMPLATE_INVOKE(store_feed, B)

@@ -77,7 +77,7 @@ TEST_SUITE("agent.api.dispatcher") {
     CHECK(run(dispatcher, request_for("GET", "/open/x?q=%")).status == 400);
     auto wrong = run(dispatcher, request_for("POST", "/closed"));
     CHECK(wrong.status == 405);
-    CHECK(wrong.headers.get("Allow") == "GET");
+    CHECK(wrong.headers.get("Allow") == "GET, HEAD");
     CHECK(run(dispatcher, request_for("GET", "/closed")).status == 401); // no authorizer: deny
     auto gone = run(dispatcher, request_for("GET", "/gone"));
     CHECK(gone.status == 404);
@@ -112,6 +112,29 @@ TEST_SUITE("agent.api.dispatcher") {
     CHECK(plan.blocking);
     CHECK(dispatcher.invoke(request).status == 200);
     CHECK(std::any_cast<int>(request.auth) == 42);
+  }
+
+  TEST_CASE("an authorizer's refusal headers reach the response") {
+    ServerHooks hooks;
+    hooks.authorize = [](Request&) -> std::expected<void, Refusal> {
+      Headers headers;
+      headers.set("Retry-After", "42");
+      return std::unexpected(
+          Refusal{Error{ErrorCode::rate_limited, "too many failed logins"}, std::move(headers)});
+    };
+    auto router = Router::create(
+        {{"GET", "/p", [](Request&) -> Result<Response> { return Response::text(200, "x"); },
+          Permission::authenticated(), "p"}});
+    REQUIRE(router.has_value());
+    Dispatcher dispatcher(std::move(*router), std::move(hooks), 8);
+    Request request;
+    request.method = "GET";
+    request.target = "/p";
+    auto plan = dispatcher.route(request);
+    REQUIRE_FALSE(plan.response.has_value());
+    const auto response = dispatcher.invoke(request);
+    CHECK(response.status == 429);
+    CHECK(response.headers.get("Retry-After") == "42");
   }
 
   TEST_CASE("the worker queue is bounded and its places are given back") {

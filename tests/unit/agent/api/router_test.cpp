@@ -72,10 +72,27 @@ TEST_SUITE("agent.api.router") {
     CHECK(router.find("GET", "/API/v1/spaces").outcome == RouteMatch::Outcome::not_found);
     auto match = router.find("PATCH", "/api/v1/spaces/bob/x");
     REQUIRE(match.outcome == RouteMatch::Outcome::method_not_allowed);
-    CHECK(match.allow == "DELETE, GET");
+    CHECK(match.allow == "DELETE, GET, HEAD");
     match = router.find("DELETE", "/api/v1/spaces");
     REQUIRE(match.outcome == RouteMatch::Outcome::method_not_allowed);
-    CHECK(match.allow == "GET, POST");
+    CHECK(match.allow == "GET, HEAD, POST");
+  }
+
+  TEST_CASE("HEAD matches the GET route of a path, without one it is not allowed") {
+    const auto router = make_router();
+    auto match = router.find("HEAD", "/api/v1/spaces/bob/x");
+    REQUIRE(match.outcome == RouteMatch::Outcome::matched);
+    CHECK(match.route->method == "GET");
+    CHECK(match.params.at("owner") == "bob");
+    CHECK(router.find("HEAD", "/api/v1/nothing").outcome == RouteMatch::Outcome::not_found);
+    const auto post_only =
+        Router::create({{"POST", "/api/v1/apps",
+                         [](Request&) -> Result<Response> { return Response::no_content(); },
+                         Permission::anyone(), "login"}});
+    REQUIRE(post_only.has_value());
+    match = post_only->find("HEAD", "/api/v1/apps");
+    REQUIRE(match.outcome == RouteMatch::Outcome::method_not_allowed);
+    CHECK(match.allow == "POST");
   }
 
   TEST_CASE("hostile paths are refused before any handler") {

@@ -179,7 +179,7 @@ TEST_SUITE("auth") {
     }
   }
 
-  TEST_CASE("password: the dummy hash is current argon2id; burning time never matches") {
+  TEST_CASE("password: the dummy hash is current argon2id, burning time never matches") {
     CHECK(dummy_hash().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
     auto r = verify_password(k_pw, dummy_hash());
     REQUIRE(r);

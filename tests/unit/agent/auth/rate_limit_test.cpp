@@ -85,7 +85,7 @@ TEST_SUITE("auth") {
     limiter.record_success("nobody"); // harmless
   }
 
-  TEST_CASE("rate limit: memory is bounded; the least recently used key goes first") {
+  TEST_CASE("rate limit: memory is bounded, the least recently used key goes first") {
     FakeClock clock;
     RateLimiter limiter(clock, {1, 3600s, 3});
     limiter.record_failure("a");

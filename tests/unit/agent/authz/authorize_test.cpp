@@ -216,7 +216,7 @@ TEST_SUITE("authz") {
     CHECK(disabled.reason == "user judy is disabled");
   }
 
-  TEST_CASE("authorize: within a role the highest priority wins; ties go to the first listed") {
+  TEST_CASE("authorize: within a role the highest priority wins, ties go to the first listed") {
     RoleCatalog catalog;
     REQUIRE(catalog.add({"r1",
                          "alice-editor",

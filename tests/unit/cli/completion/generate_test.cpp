@@ -1,6 +1,8 @@
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include <doctest/doctest.h>
 
@@ -44,6 +46,35 @@ TEST_CASE("the completion scripts know every visible command word") {
     CHECK(bash.find("['sharectl " + sharectl::cli::command_name(spec) + "']") != std::string::npos);
   }
   CHECK(bash.find("__complete \"${1#@}\"") != std::string::npos);
+}
+
+TEST_CASE("each command's flag list offers every flag once, its own and the global ones") {
+  const auto& table = sharectl::cli::command_table();
+  const auto bash = *sharectl::cli::completion_script(table, "bash");
+  const auto begin = bash.find("_sharectl_flags=(\n");
+  REQUIRE(begin != std::string::npos);
+  std::istringstream block(bash.substr(begin, bash.find("\n)\n", begin) - begin));
+  std::size_t commands = 0;
+  std::string line;
+  std::getline(block, line);
+  while (std::getline(block, line)) {
+    // "  ['sharectl space create']='--size --server … --help'"
+    const auto value = line.substr(line.find("]='") + 3);
+    std::istringstream words(value.substr(0, value.size() - 1));
+    std::vector<std::string> flags;
+    for (std::string word; words >> word;) {
+      flags.push_back(word);
+    }
+    INFO(line);
+    CHECK(std::set<std::string>(flags.begin(), flags.end()).size() == flags.size());
+    CHECK(std::find(flags.begin(), flags.end(), "--help") != flags.end());
+    ++commands;
+  }
+  CHECK(commands > 30);
+  const auto create = bash.find("['sharectl space create']='");
+  REQUIRE(create != std::string::npos);
+  const auto entry = bash.substr(create, bash.find('\n', create) - create);
+  CHECK(entry.find("--server") == entry.rfind("--server"));
 }
 
 TEST_CASE("sharectl.1 lists exactly the commands of the table") {

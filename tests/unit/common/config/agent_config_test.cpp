@@ -87,6 +87,7 @@ TEST_SUITE("config") {
       CHECK(config.filesystems[0].path == "/srv/sharectl");
       CHECK(config.filesystems[0].driver == FilesystemDriver::btrfs);
       CHECK_FALSE(config.spaces.user_allowance.has_value());
+      CHECK_FALSE(config.shares.invitations);
       CHECK(config.auth.registration == Registration::open);
       CHECK_FALSE(config.auth.basic);
       CHECK(config.apps.idle_expiry == seconds(7 * 86400));
@@ -136,6 +137,8 @@ filesystems:
     driver: xfs
 spaces:
   user_allowance: 500G
+shares:
+  invitations: true
 auth:
   registration: closed
   basic: TRUE
@@ -163,6 +166,7 @@ log:
     CHECK(config.filesystems[1] == FilesystemConfig{"/srv/b", FilesystemDriver::btrfs});
     CHECK(config.filesystems[2] == FilesystemConfig{"/data/xfs", FilesystemDriver::xfs});
     CHECK(config.spaces.user_allowance == std::optional<std::uint64_t>(500ULL << 30));
+    CHECK(config.shares.invitations);
     CHECK(config.auth.registration == Registration::closed);
     CHECK(config.auth.basic);
     CHECK(config.apps.idle_expiry == seconds(12 * 3600));
@@ -408,6 +412,7 @@ log:
     config.samba = {"/etc/samba/x.conf", "/etc/samba/y.conf", SambaAccounts::external};
     config.filesystems = {{"/srv/one", FilesystemDriver::dir}, {"/srv/two", FilesystemDriver::xfs}};
     config.spaces.user_allowance = (3ULL << 30) + 1;
+    config.shares.invitations = true;
     config.auth = {Registration::closed, true};
     config.apps = {seconds(3600), seconds(86400 * 2)};
     config.reconcile.resync = seconds(90);

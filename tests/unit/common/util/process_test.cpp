@@ -260,7 +260,7 @@ TEST_SUITE("util") {
     CHECK(r.error().code == ErrorCode::bad_request);
   }
 
-  TEST_CASE("process: working_dir sets the child's directory; a missing one is not_found") {
+  TEST_CASE("process: working_dir sets the child's directory, a missing one is not_found") {
     test::TempDir dir;
     Command c = cmd("pwd");
     c.working_dir = dir.path();

@@ -55,6 +55,48 @@ TEST_SUITE("host") {
     CHECK(runner.count() == 2); // no smbpasswd -x, no userdel
   }
 
+  TEST_CASE("accounts: end_sessions closes the user's smbd processes only") {
+    FakeProcessRunner runner;
+    SambaAccounts accounts(runner, "/srv/smb.conf");
+    runner.push_ok("\nSamba version 4.17.12-Debian\n"
+                   "PID     Username     Group        Machine        Protocol Version\n"
+                   "-------------------------------------------------------------\n"
+                   "4242    bob          bob          127.0.0.1 (ipv4:127.0.0.1:5000) SMB3_11\n"
+                   "4343    bobby        bobby        127.0.0.1 (ipv4:127.0.0.1:5001) SMB3_11\n"
+                   "4444    bob          bob          127.0.0.1 (ipv4:127.0.0.1:5002) SMB3_11\n");
+    runner.push_ok();
+    runner.push_ok();
+    SHARECTL_REQUIRE_OK(accounts.end_sessions("bob"));
+    const auto argvs = runner.argvs();
+    REQUIRE(argvs.size() == 3);
+    CHECK(argvs[0] == Argv{"smbstatus", "--configfile=/srv/smb.conf", "-p", "-u", "bob"});
+    CHECK(argvs[1] == Argv{"smbcontrol", "--configfile=/srv/smb.conf", "4242", "close-share", "*"});
+    CHECK(argvs[2] == Argv{"smbcontrol", "--configfile=/srv/smb.conf", "4444", "close-share", "*"});
+    runner.clear();
+    runner.push_exit(1, "", "smbd not running"); // no sessions database: nothing to end
+    SHARECTL_CHECK_OK(accounts.end_sessions("bob"));
+    CHECK(runner.count() == 1);
+    CHECK_FALSE(accounts.end_sessions("Bob;rm").has_value());
+  }
+
+  TEST_CASE("accounts: disable and the passdb listing") {
+    FakeProcessRunner runner;
+    SambaAccounts accounts(runner, "/srv/smb.conf");
+    runner.push_ok();
+    SHARECTL_REQUIRE_OK(accounts.disable("alice"));
+    CHECK(runner.last().args == Argv{"-c", "/srv/smb.conf", "-d", "alice"});
+    runner.push_exit(1, "", "Failed to find entry for user carol.");
+    runner.push_ok("alice:1001:\nbob:1002:Bob B\n");
+    SHARECTL_CHECK_OK(accounts.disable("carol")); // no entry: nothing can log in
+    runner.push_exit(1, "", "tdb error");
+    runner.push_ok("alice:1001:\n");
+    CHECK_FALSE(accounts.disable("alice").has_value());
+    runner.push_ok("alice:1001:\nbob:1002:Bob B\n");
+    auto users = accounts.passdb_users();
+    SHARECTL_REQUIRE_OK(users);
+    CHECK(*users == std::vector<std::string>{"alice", "bob"});
+  }
+
   TEST_CASE("accounts: bad input is refused before anything runs") {
     FakeProcessRunner runner;
     SambaAccounts accounts(runner, "/etc/samba/smb.conf");
@@ -67,7 +109,7 @@ TEST_SUITE("host") {
     CHECK(runner.count() == 0);
   }
 
-  TEST_CASE("accounts: NT hash import through a private smbpasswd file; removal") {
+  TEST_CASE("accounts: NT hash import through a private smbpasswd file, removal") {
     FakeProcessRunner runner;
     SambaAccounts accounts(runner, "/etc/samba/smb.conf");
     std::string imported;

@@ -121,6 +121,25 @@ TEST_SUITE("host") {
     CHECK(runner.count() == 0);
   }
 
+  TEST_CASE("SambaConfigWriter: temporaries a killed writer left are removed once") {
+    test::TempDir dir;
+    FakeProcessRunner runner;
+    echo_testparm(runner);
+    const auto stale = dir.path() / ".sharectl.conf.tmp-0123abcd";
+    const auto other = dir.path() / ".smb.conf.tmp-0123abcd"; // not ours
+    std::ofstream(stale) << "[half";
+    std::ofstream(other) << "[admin";
+    const std::string text = std::string(k_header) + section("a", "alice", "", "alice");
+    std::ofstream(dir.path() / "sharectl.conf") << text;
+    SambaConfigWriter writer(runner, {dir.path() / "smb.conf", dir.path() / "sharectl.conf"});
+    auto report = writer.apply(text);
+    SHARECTL_REQUIRE_OK(report);
+    CHECK_FALSE(report->written);
+    CHECK_FALSE(fs::exists(stale));
+    CHECK(fs::exists(other));
+    CHECK(runner.count() == 0);
+  }
+
   TEST_CASE("SambaConfigWriter: a revoke reloads, then closes the share") {
     test::TempDir dir;
     FakeProcessRunner runner;

@@ -1,0 +1,122 @@
+#include "agent/handlers/lookup.hpp"
+
+#include <fmt/core.h>
+
+#include "agent/authz/resources.hpp"
+#include "agent/handlers/render.hpp"
+#include "agent/handlers/space_authz.hpp"
+
+namespace sharectl::agent::handlers {
+
+Result<SpaceNames> names_of(store::Tx& tx, const model::Space& space) {
+  SpaceNames out;
+  auto owner = tx.get<model::User>(space.owner_id);
+  if (!owner) {
+    return std::unexpected(owner.error());
+  }
+  out.owner = owner->username;
+  auto fs = tx.get<model::FileSystem>(space.filesystem_id);
+  if (fs) {
+    auto server = tx.get<model::Server>(fs->server_id);
+    if (server) {
+      out.server = server->name;
+    }
+  }
+  auto shares = tx.list<model::Share>(store::ListQuery{space.id, 0});
+  if (shares && !shares->empty()) {
+    out.share = shares->front().name;
+  }
+  return out;
+}
+
+Result<std::string> render_space(store::Tx& tx, const model::Space& space) {
+  auto names = names_of(tx, space);
+  if (!names) {
+    return std::unexpected(names.error());
+  }
+  return space_json(space, names->owner, names->server, names->share);
+}
+
+Result<model::User> owner_named(AgentContext& context, const Caller& caller,
+                                std::string_view name) {
+  if (name == caller.user.username) {
+    return caller.user;
+  }
+  auto user =
+      context.store.view_result([&](store::Tx& tx) { return tx.find_user(std::string(name)); });
+  if (!user && user.error().code == ErrorCode::not_found) {
+    return fail(ErrorCode::not_found, fmt::format("no user {}", name));
+  }
+  return user;
+}
+
+Result<model::Space> readable_space(AgentContext& context, api::Request& request,
+                                    const Caller& caller) {
+  const std::string owner_name(request.param("owner"));
+  const std::string name(request.param("name"));
+  auto space = context.store.view_result([&](store::Tx& tx) -> Result<model::Space> {
+    auto owner = tx.find_user(owner_name);
+    if (!owner) {
+      return std::unexpected(owner.error());
+    }
+    return tx.find_space(owner->id, name);
+  });
+  const auto missing = [&] {
+    return fail(ErrorCode::not_found, fmt::format("no space {}/{}", owner_name, name));
+  };
+  if (!space) {
+    if (space.error().code == ErrorCode::not_found) {
+      return missing();
+    }
+    return std::unexpected(space.error());
+  }
+  if (!authorize_in_space(context, request, caller, "spaces.read",
+                          authz::space_resource(owner_name, name),
+                          authz::SpaceContext{space->id, space->owner_id})) {
+    return missing();
+  }
+  return space;
+}
+
+Result<LocatedShare> locate_share(store::Tx& tx, const std::string& name) {
+  auto share = tx.find_share(name);
+  if (!share) {
+    if (share.error().code == ErrorCode::not_found) {
+      return fail(ErrorCode::not_found, fmt::format("no share {}", name));
+    }
+    return std::unexpected(share.error());
+  }
+  auto space = tx.get<model::Space>(share->space_id);
+  if (!space) {
+    return std::unexpected(space.error());
+  }
+  auto owner = tx.get<model::User>(space->owner_id);
+  if (!owner) {
+    return std::unexpected(owner.error());
+  }
+  return LocatedShare{std::move(*share), std::move(*space), std::move(*owner)};
+}
+
+authz::SpaceContext context_of(const LocatedShare& at) {
+  return authz::SpaceContext{at.space.id, at.space.owner_id};
+}
+
+std::string render_share(const LocatedShare& at) {
+  return share_json(at.share, at.space.name, at.owner.username);
+}
+
+Result<LocatedShare> readable_share(AgentContext& context, api::Request& request,
+                                    const Caller& caller) {
+  const std::string name(request.param("name"));
+  auto at = context.store.view_result([&](store::Tx& tx) { return locate_share(tx, name); });
+  if (!at) {
+    return at;
+  }
+  if (!authorize_in_space(context, request, caller, "shares.read",
+                          authz::share_resource(at->share.name), context_of(*at))) {
+    return fail(ErrorCode::not_found, fmt::format("no share {}", name));
+  }
+  return at;
+}
+
+} // namespace sharectl::agent::handlers

@@ -1,0 +1,52 @@
+// SqlTx, part 3: heartbeat bookkeeping. A host's liveness figures and its filesystems' free
+// bytes are written in place: no new revision and no change-feed entry, so a beat every few
+// seconds neither moves the store revision nor wakes any host's reconcile loop.
+#include "agent/store/sql/sql_tx.hpp"
+
+namespace sharectl::store::sql {
+
+namespace {
+
+std::int64_t as_int(std::uint64_t v) {
+  return static_cast<std::int64_t>(v);
+}
+
+} // namespace
+
+Status SqlTx::touch_server(const Server& figures) {
+  if (!m_writable) {
+    return fail(ErrorCode::internal, "touch server: a write in a read-only transaction");
+  }
+  const std::int64_t heartbeat = model::to_micros(figures.last_heartbeat.value_or(now()));
+  auto r = query("UPDATE servers SET last_heartbeat = $2, load_average = $3, "
+                 "memory_total_bytes = $4, memory_used_bytes = $5, net_rx_bytes = $6, "
+                 "net_tx_bytes = $7 WHERE id = $1",
+                 {figures.id, heartbeat, figures.load_average, as_int(figures.memory_total_bytes),
+                  as_int(figures.memory_used_bytes), as_int(figures.net_rx_bytes),
+                  as_int(figures.net_tx_bytes)},
+                 "touch server");
+  if (!r) {
+    return std::unexpected(r.error());
+  }
+  if (r->affected == 0) {
+    return fail(ErrorCode::not_found, "server " + figures.id + " does not exist");
+  }
+  return {};
+}
+
+Status SqlTx::touch_filesystem(const FileSystem& figures) {
+  if (!m_writable) {
+    return fail(ErrorCode::internal, "touch filesystem: a write in a read-only transaction");
+  }
+  auto r = query("UPDATE filesystems SET free_bytes = $2 WHERE id = $1",
+                 {figures.id, as_int(figures.free_bytes)}, "touch filesystem");
+  if (!r) {
+    return std::unexpected(r.error());
+  }
+  if (r->affected == 0) {
+    return fail(ErrorCode::not_found, "filesystem " + figures.id + " does not exist");
+  }
+  return {};
+}
+
+} // namespace sharectl::store::sql
