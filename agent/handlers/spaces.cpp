@@ -164,18 +164,29 @@ Result<Response> show_space(AgentContext& context, Request& request) {
 Result<Response> list_spaces(AgentContext& context, Request& request) {
   const Caller& caller = caller_of(request);
   const bool all = request.query_param("all").value_or("false") == "true";
-  auto spaces = context.store.view_result([&](store::Tx& tx) {
-    return all ? tx.list<model::Space>() : tx.list<model::Space>({caller.user.id, 0});
+  // One read transaction for the spaces and their names; authorization afterwards.
+  using Named = std::pair<model::Space, SpaceNames>;
+  auto spaces = context.store.view_result([&](store::Tx& tx) -> Result<std::vector<Named>> {
+    auto listed = all ? tx.list<model::Space>() : tx.list<model::Space>({caller.user.id, 0});
+    if (!listed) {
+      return std::unexpected(listed.error());
+    }
+    std::vector<Named> out;
+    out.reserve(listed->size());
+    for (auto& space : *listed) {
+      auto names = names_of(tx, space);
+      if (names) { // a space whose owner went meanwhile is left out
+        out.emplace_back(std::move(space), std::move(*names));
+      }
+    }
+    return out;
   });
   if (!spaces) {
     return std::unexpected(spaces.error());
   }
   std::string out = "[";
-  for (const auto& space : *spaces) {
-    auto names = context.store.view_result([&](store::Tx& tx) { return names_of(tx, space); });
-    if (!names) {
-      continue;
-    }
+  for (const auto& [space, names_value] : *spaces) {
+    const SpaceNames* names = &names_value;
     if (space.owner_id != caller.user.id &&
         !authorize_in_space(context, request, caller, "spaces.read",
                             authz::space_resource(names->owner, space.name),

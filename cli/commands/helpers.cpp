@@ -13,6 +13,11 @@ namespace sharectl::cli {
 
 namespace {
 
+// --wait polls the object after 25 ms, then twice as long each time up to 1 s: a host usually
+// applies a change within a few hundred milliseconds, and a slow one is asked once a second.
+constexpr std::chrono::milliseconds k_first_poll{25};
+constexpr std::chrono::milliseconds k_max_poll{1000};
+
 // A one-line progress indicator on stderr, only when stderr is a terminal and not --quiet.
 class Spinner {
 public:
@@ -141,7 +146,7 @@ int wait_and_print(Invocation& invocation, nlohmann::json object, const std::str
     return context.fail(limit.error());
   }
   const auto deadline = std::chrono::steady_clock::now() + *limit;
-  auto pause = std::chrono::milliseconds(200);
+  auto pause = k_first_poll;
   Spinner spinner(invocation, std::string(what));
   while (true) {
     const auto status = status_of(object);
@@ -162,7 +167,7 @@ int wait_and_print(Invocation& invocation, nlohmann::json object, const std::str
     }
     spinner.tick(status);
     std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::milliseconds(2000));
+    pause = std::min(pause * 2, k_max_poll);
     auto next = call_json(invocation, "GET", path);
     if (!next) {
       return context.fail(next.error());
@@ -196,7 +201,7 @@ int delete_and_wait(Invocation& invocation, const std::string& path, std::string
       return context.fail(limit.error());
     }
     const auto deadline = std::chrono::steady_clock::now() + *limit;
-    auto pause = std::chrono::milliseconds(200);
+    auto pause = k_first_poll;
     Spinner spinner(invocation, std::string(what));
     nlohmann::json object = *answer;
     while (true) {
@@ -212,7 +217,7 @@ int delete_and_wait(Invocation& invocation, const std::string& path, std::string
       }
       spinner.tick(status_of(object));
       std::this_thread::sleep_for(pause);
-      pause = std::min(pause * 2, std::chrono::milliseconds(2000));
+      pause = std::min(pause * 2, k_max_poll);
       auto next = call_json(invocation, "GET", path);
       if (!next) {
         if (next.error().exit == ExitCode::not_found) {

@@ -301,10 +301,47 @@ void SambaConfigWriter::remove_stale_temporaries() {
   }
 }
 
+fs::path SambaConfigWriter::pending_path() const {
+  return m_paths.include.parent_path() / ("." + m_paths.include.filename().string() + ".pending");
+}
+
+Status SambaConfigWriter::write_pending() {
+  std::string text;
+  for (const std::string& name : m_close_pending) {
+    text += name + "\n";
+  }
+  AtomicWriteOptions options;
+  options.mode = 0600;
+  return write_file_atomic(pending_path(), text, options);
+}
+
+void SambaConfigWriter::load_pending() {
+  auto text = read_file(pending_path(), k_max_config_bytes);
+  if (!text) {
+    return; // none (or unreadable: nothing known to be owed)
+  }
+  m_reload_pending = true;
+  std::size_t start = 0;
+  while (start < text->size()) {
+    std::size_t end = text->find('\n', start);
+    if (end == std::string::npos) {
+      end = text->size();
+    }
+    std::string name = text->substr(start, end - start);
+    start = end + 1;
+    // Only valid share names reach smbcontrol's argv (close_share checks again).
+    if (validate::validate_share_name(name) &&
+        std::ranges::find(m_close_pending, name) == m_close_pending.end()) {
+      m_close_pending.push_back(std::move(name));
+    }
+  }
+}
+
 Result<ApplyReport> SambaConfigWriter::apply(std::string_view text) {
   ApplyReport report;
   if (!m_swept) {
     remove_stale_temporaries();
+    load_pending();
     m_swept = true;
   }
   std::string old_text;
@@ -318,16 +355,30 @@ Result<ApplyReport> SambaConfigWriter::apply(std::string_view text) {
     AtomicWriteOptions options;
     options.mode = 0644;
     options.validate = [&](const fs::path& temp) { return validate_file(temp, expected); };
+    // What the new file makes owed is recorded before the rename (see the header).
+    std::vector<std::string> owed = m_close_pending;
+    for (std::string& name : shares_to_close(old_text, text)) {
+      if (std::ranges::find(owed, name) == owed.end()) {
+        owed.push_back(std::move(name));
+      }
+    }
+    std::swap(owed, m_close_pending);
+    if (auto status = write_pending(); !status) {
+      m_close_pending = std::move(owed);
+      return std::unexpected(status.error());
+    }
     if (auto status = write_file_atomic(m_paths.include, text, options); !status) {
+      std::swap(owed, m_close_pending); // the old file stays: owed what was owed before
+      std::error_code ec;
+      if (!m_reload_pending && m_close_pending.empty()) {
+        fs::remove(pending_path(), ec);
+      } else {
+        (void)write_pending();
+      }
       return std::unexpected(status.error());
     }
     report.written = true;
     m_reload_pending = true;
-    for (std::string& name : shares_to_close(old_text, text)) {
-      if (std::ranges::find(m_close_pending, name) == m_close_pending.end()) {
-        m_close_pending.push_back(std::move(name));
-      }
-    }
   }
   if (!m_reload_pending) {
     return report;
@@ -352,8 +403,11 @@ Result<ApplyReport> SambaConfigWriter::apply(std::string_view text) {
   }
   m_close_pending = std::move(failed);
   if (!first_error) {
+    (void)write_pending(); // the next apply() retries; a crash before it keeps them owed
     return std::unexpected(first_error.error());
   }
+  std::error_code ec;
+  fs::remove(pending_path(), ec); // nothing owed any more
   return report;
 }
 

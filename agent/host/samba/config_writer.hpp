@@ -52,13 +52,16 @@ public:
   SambaConfigWriter(ProcessRunner& runner, SambaPaths paths);
 
   // Makes the include file hold text. The first call removes the temporaries a writer killed
-  // mid-write left beside the file. Identical content on disk → nothing is written or
-  // reloaded (unless a previous reload failed). Otherwise: testparm on the temporary file
-  // (check_testparm) → atomic rename → `smbcontrol --configfile=CONFIG smbd reload-config` →
-  // `smbcontrol … smbd close-share NAME` for every shares_to_close(old, new). A testparm
-  // failure returns bad_request and leaves the old file untouched; a failed reload
-  // (unavailable: smbd not running) leaves the new file in place and is retried, with the
-  // pending close-shares, by the next apply(). Other I/O failures: internal.
+  // mid-write left beside the file, and picks up the reload and close-shares a writer killed
+  // between the rename and smbcontrol still owed (the marker file `.NAME.pending` beside the
+  // include: written before the rename with the shares to close, removed once smbd has
+  // reloaded and closed them — so a revoked user loses their session even across a crash).
+  // Identical content on disk → nothing is written or reloaded (unless a previous reload failed).
+  // Otherwise: testparm on the temporary file (check_testparm) → atomic rename → `smbcontrol
+  // --configfile=CONFIG smbd reload-config` → `smbcontrol … smbd close-share NAME` for every
+  // shares_to_close(old, new). A testparm failure returns bad_request and leaves the old file
+  // untouched; a failed reload (unavailable: smbd not running) leaves the new file in place and is
+  // retried, with the pending close-shares, by the next apply(). Other I/O failures: internal.
   Result<ApplyReport> apply(std::string_view text);
 
   // Runs testparm on an smb.conf file or fragment; check_testparm's verdict.
@@ -79,6 +82,12 @@ private:
   Status smbcontrol(std::vector<std::string> args);
   // Deletes temporaries of the include file a killed writer left beside it. Never fails.
   void remove_stale_temporaries();
+  // The marker of an owed reload and its close-shares (see apply()).
+  std::filesystem::path pending_path() const;
+  // Writes the marker with m_close_pending (atomically); internal on failure.
+  Status write_pending();
+  // Loads a marker a killed writer left: reload owed, its shares to close. Never fails.
+  void load_pending();
 
   ProcessRunner& m_runner;
   SambaPaths m_paths;

@@ -6,8 +6,9 @@
 //   its absolute maximum (the agent runs on a FakeClock), a deleted app, a disabled user: 401
 //   (a malformed X-User-ID: 400);
 // * known callers (cluster admin flag, manager flag, plain user, cluster client / viewer /
-//   maintainer roles, the admin of another space, the owner of the target space): the status the
-//   route's Permission predicts when evaluated with authz::authorize on the caller's bindings —
+//   maintainer roles, a custom role (share-ops: modify on shares, view on spaces), the admin of
+//   another space, the owner of the target space): the status the route's Permission predicts
+//   when evaluated with authz::authorize on the caller's bindings —
 //   Access::action: 403 (with authorize()'s reason) exactly when denied; Access::in_handler on
 //   spaces and shares (decided in the space's context): on an object route 404 when the caller
 //   may not read the object, else 403 when the action is denied, else neither (other contexts:
@@ -295,7 +296,8 @@ TEST_CASE("authz matrix: every protected route × every kind of caller, predicte
   Matrix m;
   auto& agent = m.agent();
   const auto olga = m.add_user("olga");
-  for (const char* name : {"alice", "carl", "vera", "matt", "sam", "dave", "del", "ida", "abe"}) {
+  for (const char* name :
+       {"alice", "carl", "vera", "matt", "sam", "cora", "dave", "del", "ida", "abe"}) {
     m.add_user(name);
   }
   m.add_user("root", true);
@@ -305,6 +307,27 @@ TEST_CASE("authz matrix: every protected route × every kind of caller, predicte
   m.bind("maintainer", m.user("matt"));
   const auto other_space = m.add_space(olga, "other");
   m.bind("admin", m.user("sam"), other_space.id); // admin of olga's *other* space only
+  // A custom role: manage shares (not their ACLs), view spaces, and nothing else.
+  m.in_store<model::Role>([](store::Tx& tx) -> Result<model::Role> {
+    model::Role role;
+    role.name = "share-ops";
+    auto stored = tx.create(role);
+    if (!stored) {
+      return stored;
+    }
+    for (const auto& [glob, level] : {std::pair{"shares/**", model::RoleLevel::modify},
+                                      std::pair{"spaces/**", model::RoleLevel::view}}) {
+      model::Rule rule;
+      rule.role_id = stored->id;
+      rule.resource_glob = glob;
+      rule.level = level;
+      if (auto created = tx.create(rule); !created) {
+        return std::unexpected(created.error());
+      }
+    }
+    return stored;
+  });
+  m.bind("share-ops", m.user("cora"));
 
   // Expired apps: abe's app is used every 6 days and passes its 30-day maximum; ida's app is
   // made on day 18 and never used (idle for 12 days at the end).
@@ -345,8 +368,8 @@ TEST_CASE("authz matrix: every protected route × every kind of caller, predicte
       {"deleted app", del_app},
       {"disabled user", dave_app},
   };
-  const std::vector<std::string> known = {"root", "mary", "alice", "carl",
-                                          "vera", "matt", "sam",   "olga"};
+  const std::vector<std::string> known = {"root", "mary", "alice", "carl", "vera",
+                                          "matt", "sam",  "cora",  "olga"};
 
   std::size_t pairs = 0;
   std::set<std::string> outcomes; // "caller served|refused", to show it is not degenerate
@@ -473,4 +496,14 @@ TEST_CASE("authz matrix: every protected route × every kind of caller, predicte
     CHECK(outcomes.contains(caller + " refused") == (caller != "root"));
     CHECK(outcomes.contains(caller + " served"));
   }
+  // The custom role does exactly what its rules say: cora changes a share of olga's, and may
+  // not grant on it (shares.acl.write needs admin) nor delete the space (view only).
+  m.add_space(olga, "cora-check");
+  const auto cora = m.app_for(m.user("cora"));
+  CHECK(agent.call("PATCH", "/api/v1/shares/cora-check", R"({"comment":"by cora"})", cora).status ==
+        200);
+  CHECK(agent.call("PUT", "/api/v1/shares/cora-check/acl/user:alice", R"({"level":"read"})", cora)
+            .status == 403);
+  CHECK(agent.call("GET", "/api/v1/spaces/olga/cora-check", {}, cora).status == 200);
+  CHECK(agent.call("DELETE", "/api/v1/spaces/olga/cora-check", {}, cora).status == 403);
 }

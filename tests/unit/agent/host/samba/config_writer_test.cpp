@@ -207,6 +207,43 @@ TEST_SUITE("host") {
     CHECK(retried->closed == std::vector<std::string>{"a"});
   }
 
+  TEST_CASE(
+      "SambaConfigWriter: a reload and closes owed by a crashed writer are done by the next") {
+    test::TempDir dir;
+    const SambaPaths paths{dir.path() / "smb.conf", dir.path() / "sharectl.conf"};
+    const std::string before = std::string(k_header) + section("a", "alice, bob", "bob", "alice");
+    const std::string after = std::string(k_header) + section("a", "alice", "", "alice");
+    {
+      // smbd is down: the new file is in place, the reload and the close are owed.
+      FakeProcessRunner runner;
+      echo_testparm(runner);
+      SambaConfigWriter writer(runner, paths);
+      SHARECTL_REQUIRE_OK(writer.apply(before));
+      runner.set_handler([](const Command& command) -> Result<ProcessResult> {
+        if (command.program == "testparm") {
+          return ProcessResult{0, read_all(command.args.back()), ""};
+        }
+        return ProcessResult{1, "", "Can't find pid for destination 'smbd'\n"};
+      });
+      REQUIRE_FALSE(writer.apply(after).has_value());
+    } // the agent dies here, before any retry
+    CHECK(fs::exists(dir.path() / ".sharectl.conf.pending"));
+    FakeProcessRunner runner;
+    echo_testparm(runner);
+    SambaConfigWriter restarted(runner, paths);
+    auto report = restarted.apply(after); // same text: only what was owed
+    SHARECTL_REQUIRE_OK(report);
+    CHECK_FALSE(report->written);
+    CHECK(report->reloaded);
+    CHECK(report->closed == std::vector<std::string>{"a"});
+    CHECK_FALSE(fs::exists(dir.path() / ".sharectl.conf.pending"));
+    runner.clear();
+    auto idle = restarted.apply(after);
+    SHARECTL_REQUIRE_OK(idle);
+    CHECK_FALSE(idle->reloaded);
+    CHECK(runner.count() == 0);
+  }
+
   TEST_CASE("with_include_line: inserted once at the end of [global], idempotent") {
     const fs::path include = "/etc/samba/sharectl.conf";
     const std::string admin = "# admin's file\n[global]\n\tworkgroup = X\n\n# shares\n[homes]\n"
