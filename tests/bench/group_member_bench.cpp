@@ -16,11 +16,14 @@
 #include "agent/reconcile/reconciler.hpp"
 #include "agent/reconcile/register.hpp"
 #include "agent/store/store.hpp"
+#include "tests/bench/bench_support.hpp"
 #include "tests/support/smbd_fixture.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace sharectl;
 using Clock = std::chrono::steady_clock;
+using bench::median;
+using bench::ms_since;
 
 namespace {
 
@@ -56,15 +59,6 @@ private:
   std::mutex m_mutex;
   std::map<std::string, int> m_counts;
 };
-
-double ms_since(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-double median(std::vector<double> v) {
-  std::ranges::sort(v);
-  return v.empty() ? 0 : v[v.size() / 2];
-}
 
 std::string counts_text(const std::map<std::string, int>& counts) {
   std::string out;

@@ -18,6 +18,7 @@
 
 #include "agent/host/command.hpp"
 #include "common/util/atomic_file.hpp"
+#include "tests/bench/bench_support.hpp"
 #include "tests/integration/agent/host/btrfs_fixture.hpp"
 #include "tests/integration/e2e/fault_host.hpp"
 
@@ -25,27 +26,12 @@ using namespace sharectl;
 using namespace std::chrono_literals;
 namespace fault = sharectl::test::fault;
 using Clock = std::chrono::steady_clock;
+using bench::die;
+using bench::median;
+using bench::ms_since;
+using bench::must;
 
 namespace {
-
-// Thrown on any failure so that the fixtures' destructors unmount and stop everything.
-[[noreturn]] void die(const std::string& message) {
-  throw std::runtime_error(message);
-}
-
-template <typename T>
-T must(Result<T> value, std::string_view what) {
-  if (!value) {
-    die(fmt::format("{}: {}", what, value.error().message));
-  }
-  return std::move(*value);
-}
-
-void must(const Status& status, std::string_view what) {
-  if (!status) {
-    die(fmt::format("{}: {}", what, status.error().message));
-  }
-}
 
 void run_checked(ProcessRunner& runner, std::string program, std::vector<std::string> args) {
   const Command command = agent::host::host_command(std::move(program), std::move(args));
@@ -66,16 +52,6 @@ void connect(test::SmbdServer& smbd, const std::string& share, const std::string
   if (!ok) {
     die("smbclient never reached //" + share + ": " + last);
   }
-}
-
-double median(std::vector<double> values) {
-  std::ranges::sort(values);
-  const std::size_t n = values.size();
-  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
-
-double ms_since(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
 } // namespace

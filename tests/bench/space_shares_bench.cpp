@@ -16,32 +16,19 @@
 #include <unistd.h>
 
 #include "agent/store/store.hpp"
+#include "tests/bench/bench_support.hpp"
 #include "tests/integration/e2e/fault_host.hpp"
 
 using namespace sharectl;
 using namespace std::chrono_literals;
 namespace fault = sharectl::test::fault;
 using Clock = std::chrono::steady_clock;
+using bench::die;
+using bench::median;
+using bench::ms_since;
+using bench::must;
 
 namespace {
-
-[[noreturn]] void die(const std::string& message) {
-  throw std::runtime_error(message);
-}
-
-template <typename T>
-T must(Result<T> value, std::string_view what) {
-  if (!value) {
-    die(fmt::format("{}: {}", what, value.error().message));
-  }
-  return std::move(*value);
-}
-
-void must(const Status& status, std::string_view what) {
-  if (!status) {
-    die(fmt::format("{}: {}", what, status.error().message));
-  }
-}
 
 // The agent's resident set in KiB.
 long rss_kib(pid_t pid) {
@@ -53,16 +40,6 @@ long rss_kib(pid_t pid) {
     }
   }
   return -1;
-}
-
-double median(std::vector<double> values) {
-  std::ranges::sort(values);
-  const std::size_t n = values.size();
-  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
-
-double ms_since(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
 // Creates share name in space and returns the milliseconds until it is ready.

@@ -42,7 +42,7 @@ namespace authz = sharectl::agent::authz;
 using std::chrono::days;
 using std::chrono::seconds;
 
-constexpr const char* k_password = "correct horse battery";
+constexpr const char* k_password = test::InProcessAgent::k_password;
 constexpr std::uint64_t k_gib = 1024ULL * 1024 * 1024;
 
 // The objects one (route, caller) pair acts on: olga's space and share p<tag>, user t<tag>.
@@ -146,48 +146,17 @@ public:
     return *result;
   }
 
-  // A user with k_password (its hash computed once).
+  // A user with k_password.
   model::User add_user(const std::string& name, bool admin = false, bool manager = false) {
-    if (m_hash.empty()) {
-      m_hash = *auth::hash_password(k_password);
-    }
-    auto user = in_store<model::User>([&](store::Tx& tx) -> Result<model::User> {
-      model::User u;
-      u.username = name;
-      u.is_admin = admin;
-      u.is_manager = manager;
-      auto stored = tx.create(u);
-      if (stored) {
-        if (auto set = tx.set_user_secrets(stored->id, {m_hash, std::nullopt}); !set) {
-          return std::unexpected(set.error());
-        }
-      }
-      return stored;
-    });
+    auto user = m_agent.add_user(name, admin, manager);
     m_users[name] = user;
     return user;
   }
 
-  // Binds the built-in role `role` to `user`, at cluster scope or on `space`.
+  // Binds the role `role` to `user`, at cluster scope or on `space`.
   void bind(const std::string& role, const model::User& user,
             std::optional<model::Id> space = std::nullopt) {
-    auto binding = in_store<model::Binding>([&](store::Tx& tx) -> Result<model::Binding> {
-      auto found = tx.find_role(role);
-      if (!found) {
-        model::Role r;
-        r.name = role;
-        r.builtin = true;
-        found = tx.create(r);
-      }
-      if (!found) {
-        return std::unexpected(found.error());
-      }
-      model::Binding b;
-      b.role_id = found->id;
-      b.subject = user.id;
-      b.space_id = std::move(space);
-      return tx.create(b);
-    });
+    const auto binding = m_agent.bind(role, user, std::move(space));
     m_bindings[user.username].push_back(authz::effective_binding(binding));
   }
 
@@ -278,7 +247,6 @@ private:
 
   auth::FakeClock m_clock; // before m_agent, which keeps a reference to it
   test::InProcessAgent m_agent;
-  std::string m_hash;
   std::map<std::string, model::User> m_users;
   std::map<std::string, std::vector<authz::EffectiveBinding>> m_bindings;
   model::Id m_filesystem;

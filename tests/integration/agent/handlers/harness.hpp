@@ -91,10 +91,10 @@ public:
   }
 
   // Binds the role named `role` (a built-in one is created when missing) to `user`, at cluster
-  // scope or on `space_id`.
-  void bind(const std::string& role, const model::User& user,
-            std::optional<model::Id> space_id = std::nullopt) {
-    auto done = m_store->transact([&](store::Tx& tx) -> Status {
+  // scope or on `space_id`; returns the binding.
+  model::Binding bind(const std::string& role, const model::User& user,
+                      std::optional<model::Id> space_id = std::nullopt) {
+    auto done = m_store->transact_result([&](store::Tx& tx) -> Result<model::Binding> {
       auto found = tx.find_role(role);
       if (!found) {
         model::Role r;
@@ -109,12 +109,10 @@ public:
       b.role_id = found->id;
       b.subject = user.id;
       b.space_id = std::move(space_id);
-      if (auto created = tx.create(b); !created) {
-        return std::unexpected(created.error());
-      }
-      return {};
+      return tx.create(b);
     });
     REQUIRE_MESSAGE(done.has_value(), test::error_text(done));
+    return *done;
   }
 
   // Logs `name` in with k_password and returns the credential headers.

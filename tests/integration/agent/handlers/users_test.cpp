@@ -20,84 +20,9 @@ namespace handlers = sharectl::agent::handlers;
 namespace api = sharectl::agent::api;
 namespace auth = sharectl::agent::auth;
 
-constexpr const char* k_password = "correct horse battery";
-
-// An agent in this process with the agent's routes.
-class Agent : public test::InProcessAgent {
-public:
-  Agent() { m_hash = *auth::hash_password(k_password); }
-
-  // A user stored directly with k_password and these flags.
-  model::User add_user(const std::string& name, bool admin = false, bool manager = false) {
-    auto user = store().transact_result([&](store::Tx& tx) -> Result<model::User> {
-      model::User u;
-      u.username = name;
-      u.is_admin = admin;
-      u.is_manager = manager;
-      auto stored = tx.create(u);
-      if (stored) {
-        if (auto set = tx.set_user_secrets(stored->id, {m_hash, std::nullopt}); !set) {
-          return std::unexpected(set.error());
-        }
-      }
-      return stored;
-    });
-    REQUIRE_MESSAGE(user.has_value(), test::error_text(user));
-    return *user;
-  }
-
-  // Binds the built-in role `role` to `user` at cluster scope.
-  void bind(const std::string& role, const model::User& user) {
-    auto done = store().transact([&](store::Tx& tx) -> Status {
-      auto found = tx.find_role(role);
-      if (!found) {
-        model::Role r;
-        r.name = role;
-        r.builtin = true;
-        found = tx.create(r);
-      }
-      if (!found) {
-        return std::unexpected(found.error());
-      }
-      model::Binding b;
-      b.role_id = found->id;
-      b.subject = user.id;
-      auto created = tx.create(b);
-      if (!created) {
-        return std::unexpected(created.error());
-      }
-      return {};
-    });
-    REQUIRE_MESSAGE(done.has_value(), test::error_text(done));
-  }
-
-  // Logs in and returns the credential headers.
-  http::HttpHeaders login(const std::string& name) {
-    const auto answer =
-        call("POST", "/api/v1/apps", json{{"username", name}, {"password", k_password}}.dump());
-    REQUIRE_MESSAGE(answer.status == 201, answer.body);
-    const auto app = json::parse(answer.body);
-    return {{"X-User-ID", app["user_id"].get<std::string>()},
-            {"Authorization", "Bearer " + app["token"].get<std::string>()}};
-  }
-
-  // Every audit event as "outcome action resource detail" lines.
-  std::string audit_text() {
-    auto events = store().view_result([](store::Tx& tx) {
-      return tx.list_audit(store::AuditQuery{std::nullopt, std::nullopt, 1000});
-    });
-    REQUIRE(events.has_value());
-    std::string out;
-    for (const auto& e : *events) {
-      out += std::string(model::to_string(e.outcome)) + " " + e.action + " " + e.resource + " " +
-             e.detail + "\n";
-    }
-    return out;
-  }
-
-private:
-  std::string m_hash;
-};
+// The in-process agent; it stores users with test::InProcessAgent::k_password.
+using Agent = test::InProcessAgent;
+constexpr const char* k_password = Agent::k_password;
 
 // The usernames of a JSON array of users.
 std::vector<std::string> names(const http::HttpResponse& answer) {
