@@ -113,22 +113,76 @@ CliResult<std::string> trust_fingerprint(Invocation& invocation, const std::stri
   return *fingerprint;
 }
 
-int login(Invocation& invocation) {
+// An unauthenticated client for register and login, trusting the agent as trust_fingerprint()
+// decides (asking on a terminal the first time), with what the profile needs to remember.
+struct Anonymous {
+  std::string server;
+  std::string profile_name;
+  std::string pinned; // "" when trusted through a CA
+  std::unique_ptr<ApiClient> api;
+};
+
+CliResult<Anonymous> anonymous_client(Invocation& invocation) {
   auto& context = invocation.context();
   auto server = context.server_url();
   if (!server) {
-    return context.fail(server.error());
+    return std::unexpected(server.error());
   }
   auto profile_name = context.profile_name();
   auto profile = context.profile();
   auto limit = context.timeout();
-  auto loaded = context.config();
-  if (!profile_name || !profile || !limit || !loaded) {
-    return context.fail(!profile_name ? profile_name.error()
-                        : !profile    ? profile.error()
-                        : !limit      ? limit.error()
-                                      : loaded.error());
+  if (!profile_name || !profile || !limit) {
+    return std::unexpected(!profile_name ? profile_name.error()
+                           : !profile    ? profile.error()
+                                         : limit.error());
   }
+  auto pinned = trust_fingerprint(invocation, *server, *profile, *profile_name, *limit);
+  if (!pinned) {
+    return std::unexpected(pinned.error());
+  }
+  ApiClientOptions options;
+  options.server = *server;
+  options.timeout = *limit;
+  options.pinned_fingerprint = *pinned;
+  if (context.options().ca_file) {
+    options.ca_file = *context.options().ca_file;
+  } else if (profile->ca_file) {
+    options.ca_file = *profile->ca_file;
+  }
+  if (context.options().verbose) {
+    options.verbose = &context.io().err;
+  }
+  return Anonymous{*server, *profile_name, *pinned, std::make_unique<ApiClient>(options)};
+}
+
+// Records the server and how to trust it (pinned fingerprint, --ca-file) in the current profile.
+CliResult<void> remember_server(Invocation& invocation, const Anonymous& anonymous) {
+  auto& context = invocation.context();
+  auto loaded = context.config();
+  if (!loaded) {
+    return std::unexpected(loaded.error());
+  }
+  config::ClientConfig* file = *loaded;
+  auto& entry = file->profiles[anonymous.profile_name];
+  entry.server = anonymous.server;
+  if (!anonymous.pinned.empty()) {
+    entry.fingerprint = anonymous.pinned;
+  }
+  if (context.options().ca_file) {
+    entry.ca_file = std::filesystem::absolute(*context.options().ca_file);
+  }
+  auto path = context.config_path();
+  if (!path) {
+    return std::unexpected(path.error());
+  }
+  if (auto saved = config::save_client_config(*path, *file); !saved) {
+    return std::unexpected(CliError{ExitCode::failure, saved.error().message});
+  }
+  return {};
+}
+
+int login(Invocation& invocation) {
+  auto& context = invocation.context();
   std::string identifier = invocation.value("USER");
   if (identifier.empty()) {
     if (invocation.has("--password-stdin") || !have_terminal()) {
@@ -145,23 +199,11 @@ int login(Invocation& invocation) {
   if (!password) {
     return context.fail(password.error());
   }
-  auto pinned = trust_fingerprint(invocation, *server, *profile, *profile_name, *limit);
-  if (!pinned) {
-    return context.fail(pinned.error());
+  auto anonymous = anonymous_client(invocation);
+  if (!anonymous) {
+    return context.fail(anonymous.error());
   }
-  ApiClientOptions options;
-  options.server = *server;
-  options.timeout = *limit;
-  options.pinned_fingerprint = *pinned;
-  if (context.options().ca_file) {
-    options.ca_file = *context.options().ca_file;
-  } else if (profile->ca_file) {
-    options.ca_file = *profile->ca_file;
-  }
-  if (context.options().verbose) {
-    options.verbose = &context.io().err;
-  }
-  ApiClient api(options);
+  const std::string& server = anonymous->server;
   nlohmann::json body{{"password", *password}};
   body[identifier.find('@') == std::string::npos ? "username" : "email"] = identifier;
   if (invocation.has("--app-name")) {
@@ -169,7 +211,7 @@ int login(Invocation& invocation) {
   } else {
     body["name"] = host_name();
   }
-  auto answer = api.call("POST", "/api/v1/apps", body.dump());
+  auto answer = anonymous->api->call("POST", "/api/v1/apps", body.dump());
   if (!answer) {
     return context.fail(answer.error());
   }
@@ -178,36 +220,22 @@ int login(Invocation& invocation) {
       !app.contains("user_id") || !app.contains("app_id")) {
     return context.fail(CliError{ExitCode::failure, "the agent's login answer lacks the token"});
   }
-  Credentials credentials{*server, app.value("user_id", ""), app.value("app_id", ""),
+  Credentials credentials{server, app.value("user_id", ""), app.value("app_id", ""),
                           app.value("token", "")};
   auto store = context.credential_store();
   if (!store) {
     return context.fail(store.error());
   }
-  if (auto saved = (*store)->save(*profile_name, credentials); !saved) {
+  if (auto saved = (*store)->save(anonymous->profile_name, credentials); !saved) {
     return context.fail(saved.error());
   }
-  // Record the server (and how to trust it) in the current profile.
-  config::ClientConfig* file = *loaded;
-  auto& entry = file->profiles[*profile_name];
-  entry.server = *server;
-  if (!pinned->empty()) {
-    entry.fingerprint = *pinned;
+  if (auto remembered = remember_server(invocation, *anonymous); !remembered) {
+    return context.fail(remembered.error());
   }
-  if (context.options().ca_file) {
-    entry.ca_file = std::filesystem::absolute(*context.options().ca_file);
-  }
-  auto path = context.config_path();
-  if (!path) {
-    return context.fail(path.error());
-  }
-  if (auto saved = config::save_client_config(*path, *file); !saved) {
-    return context.fail(CliError{ExitCode::failure, saved.error().message});
-  }
-  context.note(fmt::format("Logged in to {} as {}; credentials stored in {}", *server, identifier,
+  context.note(fmt::format("Logged in to {} as {}; credentials stored in {}", server, identifier,
                            (*store)->describe()));
   nlohmann::json shown{
-      {"server", *server}, {"user_id", credentials.user_id}, {"app_id", credentials.app_id}};
+      {"server", server}, {"user_id", credentials.user_id}, {"app_id", credentials.app_id}};
   if (app.contains("expires_at")) {
     shown["expires_at"] = app["expires_at"];
   }
@@ -220,16 +248,20 @@ int register_user(Invocation& invocation) {
   if (!password) {
     return context.fail(password.error());
   }
-  auto api = context.api(false);
-  if (!api) {
-    return context.fail(api.error());
+  auto anonymous = anonymous_client(invocation);
+  if (!anonymous) {
+    return context.fail(anonymous.error());
   }
   const nlohmann::json body{{"username", invocation.value("USERNAME")},
                             {"email", invocation.value("EMAIL")},
                             {"password", *password}};
-  auto answer = (*api)->call("POST", "/api/v1/users", body.dump());
+  auto answer = anonymous->api->call("POST", "/api/v1/users", body.dump());
   if (!answer) {
     return context.fail(answer.error());
+  }
+  // The next command (login) needs the server and the trust decision again.
+  if (auto remembered = remember_server(invocation, *anonymous); !remembered) {
+    return context.fail(remembered.error());
   }
   context.note(fmt::format("Registered {}; now run `sharectl login {}`",
                            invocation.value("USERNAME"), invocation.value("USERNAME")));
