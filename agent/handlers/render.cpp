@@ -85,6 +85,8 @@ std::string share_json(const model::Share& share, const std::string& space,
                            {"read_only", share.read_only},
                            {"browseable", share.browseable},
                            {"comment", share.comment},
+                           {"invitations", share.invitations ? nlohmann::json(*share.invitations)
+                                                             : nlohmann::json(nullptr)},
                            {"status", model::status_name(share.status)},
                            {"status_message", share.status_message},
                            {"observed_revision", share.observed_revision}};

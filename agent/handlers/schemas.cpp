@@ -88,14 +88,16 @@ api::Schema share() {
   return api::Schema::object(
       "Share",
       std::string(R"({"type":"object","required":[)") + k_object_required +
-          R"(,"name","space","owner","subdir","read_only","browseable","comment","status",)"
-          R"("status_message","observed_revision"],)"
+          R"(,"name","space","owner","subdir","read_only","browseable","comment","invitations",)"
+          R"("status","status_message","observed_revision"],)"
           R"("properties":{)" +
           k_object_fields +
           R"(,"name":{"type":"string"},"space":{"type":"string"},)"
           R"("owner":{"type":"string"},"subdir":{"type":"string"},)"
           R"("read_only":{"type":"boolean"},"browseable":{"type":"boolean"},)"
-          R"("comment":{"type":"string"},)" +
+          R"("comment":{"type":"string"},)"
+          R"("invitations":{"type":"boolean","nullable":true,)"
+          R"("description":"grants wait for the user's accept; null: the agent's default"},)" +
           k_status_fields + R"(}})");
 }
 
@@ -220,14 +222,15 @@ api::Schema share_create() {
                      R"("properties":{"name":{"type":"string"},)"
                      R"("space":{"type":"string","description":"OWNER/NAME or NAME"},)"
                      R"("subdir":{"type":"string"},"read_only":{"type":"boolean"},)"
-                     R"("browseable":{"type":"boolean"},"comment":{"type":"string"}}})");
+                     R"("browseable":{"type":"boolean"},"comment":{"type":"string"},)"
+                     R"("invitations":{"type":"boolean"}}})");
 }
 
 api::Schema share_update() {
   return api::Schema::object(
       "ShareUpdate", R"({"type":"object","additionalProperties":false,"minProperties":1,)"
                      R"("properties":{"comment":{"type":"string"},"read_only":{"type":"boolean"},)"
-                     R"("browseable":{"type":"boolean"}}})");
+                     R"("browseable":{"type":"boolean"},"invitations":{"type":"boolean"}}})");
 }
 
 api::Schema acl_grant() {

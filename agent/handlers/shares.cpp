@@ -41,9 +41,10 @@ Result<Response> create_share(AgentContext& context, Request& request) {
   auto read_only = reader.optional_bool("read_only");
   auto browseable = reader.optional_bool("browseable");
   auto comment = reader.optional_string("comment");
+  auto invitations = reader.optional_bool("invitations");
   for (const Status& st :
        {first_error(name), first_error(space_ref), first_error(subdir), first_error(read_only),
-        first_error(browseable), first_error(comment), reader.finish()}) {
+        first_error(browseable), first_error(comment), first_error(invitations), reader.finish()}) {
     if (!st) {
       return std::unexpected(st.error());
     }
@@ -111,6 +112,7 @@ Result<Response> create_share(AgentContext& context, Request& request) {
     share.read_only = read_only->value_or(false);
     share.browseable = browseable->value_or(true);
     share.comment = comment->value_or("");
+    share.invitations = *invitations;
     auto stored = tx.create(share);
     if (!stored) {
       return std::unexpected(stored.error());
@@ -191,14 +193,16 @@ Result<Response> update_share(AgentContext& context, Request& request) {
   auto comment = reader.optional_string("comment");
   auto read_only = reader.optional_bool("read_only");
   auto browseable = reader.optional_bool("browseable");
-  for (const Status& st :
-       {first_error(comment), first_error(read_only), first_error(browseable), reader.finish()}) {
+  auto invitations = reader.optional_bool("invitations");
+  for (const Status& st : {first_error(comment), first_error(read_only), first_error(browseable),
+                           first_error(invitations), reader.finish()}) {
     if (!st) {
       return std::unexpected(st.error());
     }
   }
-  if (!*comment && !*read_only && !*browseable) {
-    return fail(ErrorCode::bad_request, "give at least one of comment, read_only, browseable");
+  if (!*comment && !*read_only && !*browseable && !*invitations) {
+    return fail(ErrorCode::bad_request,
+                "give at least one of comment, read_only, browseable, invitations");
   }
   if (*comment) {
     if (auto ok = validate::validate_comment(**comment); !ok) {
@@ -232,6 +236,10 @@ Result<Response> update_share(AgentContext& context, Request& request) {
     if (*browseable && **browseable != current->browseable) {
       current->browseable = **browseable;
       changes.push_back(fmt::format("browseable {}", current->browseable));
+    }
+    if (*invitations && *invitations != current->invitations) { // new grants only
+      current->invitations = **invitations;
+      changes.push_back(fmt::format("invitations {}", **invitations));
     }
     if (changes.empty()) { // nothing to render again: no new revision
       return share_json(*current, at->space.name, at->owner.username);

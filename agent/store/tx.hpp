@@ -207,8 +207,9 @@ public:
 
   // The state of a new ACL row (grant_user, grant_group, add_group_member): that of the user's
   // existing rows on the share when there are any — all rows of one (user, share) always share
-  // one state, and these three operations are the only ones that create rows — else new_rows
-  // (pending when the share uses invitations, else active).
+  // one state, and these three operations are the only ones that create rows — else the
+  // share's own `invitations` (pending when true, active when false), else new_rows (the agent
+  // config's default).
 
   // Grants a user directly (creates or changes their direct row). A changed ACL marks the
   // share pending at a new revision, since its host must render it again.

@@ -147,6 +147,7 @@ struct Share : Object, Applied {
   bool read_only = false;
   bool browseable = true;
   std::string comment;
+  std::optional<bool> invitations; // grants wait for the user's accept; nullopt: agent config
 };
 
 // Data-plane access levels, ordered: read < write.

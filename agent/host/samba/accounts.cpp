@@ -2,11 +2,15 @@
 #include "agent/host/samba/accounts.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <ctime>
+#include <mutex>
 #include <optional>
 #include <vector>
 
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -42,11 +46,44 @@ bool is_nt_hash(std::string_view hash) {
          });
 }
 
-// A private directory removed with its contents on destruction.
+constexpr std::string_view k_private_prefix = "sharectl-passdb-";
+
+// Removes the private directories of processes that are gone (an agent killed while it
+// provisioned a password leaves its directory behind). Their names carry the creator's pid.
+void remove_dead_private_dirs() {
+  std::error_code ec;
+  for (fs::directory_iterator it(fs::temp_directory_path(ec), ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!name.starts_with(k_private_prefix)) {
+      continue;
+    }
+    const std::string rest = name.substr(k_private_prefix.size());
+    const auto dash = rest.find('-');
+    ::pid_t pid = 0;
+    const auto [end_of_pid, parsed] =
+        std::from_chars(rest.data(), rest.data() + std::min(dash, rest.size()), pid);
+    if (parsed != std::errc() || dash == std::string::npos || end_of_pid != rest.data() + dash ||
+        pid <= 0) {
+      continue;
+    }
+    if (::kill(pid, 0) != 0 && errno == ESRCH) {
+      std::error_code ignored;
+      fs::remove_all(it->path(), ignored);
+    }
+  }
+}
+
+// A private directory (0700, named after this process) removed with its contents on
+// destruction. The first one of a process also removes those of dead processes.
 class PrivateDir {
 public:
   PrivateDir() {
-    std::string pattern = (fs::temp_directory_path() / "sharectl-passdb-XXXXXX").string();
+    static std::once_flag swept;
+    std::call_once(swept, remove_dead_private_dirs);
+    std::string pattern = (fs::temp_directory_path() /
+                           (std::string(k_private_prefix) + std::to_string(::getpid()) + "-XXXXXX"))
+                              .string();
     if (::mkdtemp(pattern.data()) != nullptr) { // mkdtemp creates it 0700
       m_path = pattern;
     }

@@ -291,11 +291,12 @@ void SambaConfigWriter::remove_stale_temporaries() {
   // between their creation and the rename leaves one. This writer is the file's only writer, so
   // any such file is a leftover.
   const std::string prefix = "." + m_paths.include.filename().string() + ".tmp-";
+  const std::string marker_prefix = "." + m_paths.include.filename().string() + ".pending.tmp-";
   std::error_code ec;
   for (fs::directory_iterator it(m_paths.include.parent_path(), ec), end; !ec && it != end;
        it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (name.starts_with(prefix) && it->is_regular_file(ec)) {
+    if ((name.starts_with(prefix) || name.starts_with(marker_prefix)) && it->is_regular_file(ec)) {
       fs::remove(it->path(), ec);
     }
   }

@@ -47,6 +47,7 @@ struct Binder {
     v ? (*this)(c, *v) : null();
   }
   void operator()(std::string_view, bool v) { out.emplace_back(v); }
+  void operator()(std::string_view c, const std::optional<bool>& v) { v ? (*this)(c, *v) : null(); }
   void operator()(std::string_view, int v) { out.emplace_back(std::int64_t{v}); }
   void operator()(std::string_view, std::int64_t v) { out.emplace_back(v); }
   void operator()(std::string_view, double v) { out.emplace_back(v); }
@@ -102,6 +103,12 @@ struct Loader {
     auto t = cell_bool(row, i++);
     if (check(c, t)) {
       v = t->value_or(false);
+    }
+  }
+  void operator()(std::string_view c, std::optional<bool>& v) {
+    auto t = cell_bool(row, i++);
+    if (check(c, t)) {
+      v = *t;
     }
   }
   void operator()(std::string_view c, int& v) {

@@ -10,15 +10,19 @@ namespace {
 constexpr std::string_view k_acl_columns =
     "share_id, user_id, group_id, level, state, revision, created_at, updated_at";
 
-// The state a new row of (share, user) takes: that of the user's rows on the share, else
-// `otherwise` (a placeholder holding 'pending' or 'active'). This is where the invariant "all
+// The state a new row of (share, user) takes: that of the user's rows on the share, else the
+// share's own `invitations` setting (pending / active), else `otherwise` (a placeholder holding
+// 'pending' or 'active'). This is where the invariant "all
 // rows of one (user, share) have one state" is kept: rows are only created through this
 // expression, and set_acl_state changes all of a user's rows on a share at once. $share, $user
 // and otherwise are placeholders.
 std::string state_of(std::string_view share, std::string_view user, std::string_view otherwise) {
-  return "COALESCE((SELECT MIN(a.state) FROM share_acl a WHERE a.share_id = " + std::string(share) +
-         " AND a.user_id = " + std::string(user) + "), CAST(" + std::string(otherwise) +
-         " AS TEXT))";
+  const std::string s(share);
+  return "COALESCE((SELECT MIN(a.state) FROM share_acl a WHERE a.share_id = " + s +
+         " AND a.user_id = " + std::string(user) +
+         "), (SELECT CASE WHEN x.invitations THEN 'pending' WHEN NOT x.invitations THEN 'active' "
+         "END FROM shares x WHERE x.id = " +
+         s + "), CAST(" + std::string(otherwise) + " AS TEXT))";
 }
 
 constexpr std::string_view k_acl_upsert =

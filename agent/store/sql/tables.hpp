@@ -120,7 +120,7 @@ template <> struct Table<model::Share> {
   template <typename V> static void fields(V& v, model::Share& e) {
     v("name", e.name); v.derived("name_folded", std::optional(fold_ascii(e.name)));
     v("space_id", e.space_id); v("subdir", e.subdir); v("read_only", e.read_only);
-    v("browseable", e.browseable); v("comment", e.comment);
+    v("browseable", e.browseable); v("comment", e.comment); v("invitations", e.invitations);
   }
 };
 template <> struct Table<model::IscsiTarget> {

@@ -254,7 +254,7 @@ inline Result<ProcessResult> testparm(const std::filesystem::path& config) {
 }
 
 // Files beside the include file that are not it and not smbd's own (the agent's temporaries are
-// ".NAME.tmp-…").
+// ".NAME.tmp-…"; ".NAME.pending" marks a reload and close-shares still owed).
 inline std::vector<std::string> temp_files_beside(const std::filesystem::path& include) {
   std::vector<std::string> found;
   const std::string prefix = "." + include.filename().string();

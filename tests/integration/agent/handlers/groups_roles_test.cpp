@@ -368,3 +368,45 @@ TEST_CASE("invitations: grants wait for the user's accept, decline removes them"
   CHECK(contains(audit, "allowed invitations.accept shares/proj"));
   CHECK(contains(audit, "allowed invitations.decline shares/proj"));
 }
+
+TEST_CASE("invitations: a share's own setting overrides the agent's default, for new grants") {
+  test::TempDir fs;
+  test::InProcessAgent agent(host_config(fs.path())); // shares.invitations: false
+  REQUIRE(agent::reconcile::register_host(agent.store(), agent.context().config).has_value());
+  agent.add_user("alice");
+  agent.add_user("bob");
+  agent.add_user("carol");
+  const auto alice = agent.login("alice");
+  REQUIRE(agent.call("POST", "/api/v1/spaces", R"({"name":"proj","size_bytes":1048576})", alice)
+              .status == 201);
+  REQUIRE(
+      agent.call("PUT", "/api/v1/shares/proj/acl/user:bob", R"({"level":"read"})", alice).status ==
+      200);
+  const auto patched = agent.call("PATCH", "/api/v1/shares/proj", R"({"invitations":true})", alice);
+  REQUIRE_MESSAGE(patched.status == 200, patched.body);
+  CHECK(json::parse(patched.body)["invitations"] == true);
+  REQUIRE(agent.call("PUT", "/api/v1/shares/proj/acl/user:carol", R"({"level":"read"})", alice)
+              .status == 200);
+  CHECK(agent.call("PATCH", "/api/v1/shares/proj", R"({"invitations":"yes"})", alice).status ==
+        400);
+
+  auto state_of = [&](const std::string& name) {
+    auto access =
+        agent.store().view_result([&](store::Tx& tx) -> Result<std::optional<model::UserAccess>> {
+          auto share = tx.find_share("proj");
+          auto user = tx.find_user(name);
+          if (!share || !user) {
+            return std::unexpected(!share ? share.error() : user.error());
+          }
+          return tx.effective_share_access(user->id, share->id);
+        });
+    REQUIRE(access.has_value());
+    REQUIRE(access->has_value());
+    return (*access)->state;
+  };
+  CHECK(state_of("bob") == model::AclState::active);    // granted before: unchanged
+  CHECK(state_of("carol") == model::AclState::pending); // granted after: an invitation
+  CHECK(
+      json::parse(agent.call("GET", "/api/v1/invitations", {}, agent.login("carol")).body).size() ==
+      1);
+}
