@@ -8,19 +8,28 @@
 
 namespace sharectl::agent::handlers {
 
-Result<SpaceNames> names_of(store::Tx& tx, const model::Space& space) {
+Result<SpaceNames> names_of(store::Tx& tx, const model::Space& space, NameCache* cache) {
+  NameCache local;
+  NameCache& names = cache != nullptr ? *cache : local;
   SpaceNames out;
-  auto owner = tx.get<model::User>(space.owner_id);
-  if (!owner) {
-    return std::unexpected(owner.error());
-  }
-  out.owner = owner->username;
-  auto fs = tx.get<model::FileSystem>(space.filesystem_id);
-  if (fs) {
-    auto server = tx.get<model::Server>(fs->server_id);
-    if (server) {
-      out.server = server->name;
+  if (auto it = names.owners.find(space.owner_id); it != names.owners.end()) {
+    out.owner = it->second;
+  } else {
+    auto owner = tx.get<model::User>(space.owner_id);
+    if (!owner) {
+      return std::unexpected(owner.error());
     }
+    out.owner = names.owners[space.owner_id] = owner->username;
+  }
+  if (auto it = names.servers.find(space.filesystem_id); it != names.servers.end()) {
+    out.server = it->second;
+  } else {
+    if (auto fs = tx.get<model::FileSystem>(space.filesystem_id)) {
+      if (auto server = tx.get<model::Server>(fs->server_id)) {
+        out.server = server->name;
+      }
+    }
+    names.servers[space.filesystem_id] = out.server;
   }
   auto shares = tx.list<model::Share>(store::ListQuery{space.id, 0});
   if (shares && !shares->empty()) {

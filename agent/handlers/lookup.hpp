@@ -4,6 +4,7 @@
 // are returned as they are.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -20,8 +21,16 @@ struct SpaceNames {
   std::string share;  // the first share of the space, "" when none
 };
 
-// The names of `space` (fails only when its owner cannot be read).
-Result<SpaceNames> names_of(store::Tx& tx, const model::Space& space);
+// Owner and server names already looked up in one transaction, so that a list of many spaces
+// of few owners and filesystems reads each of them once.
+struct NameCache {
+  std::map<model::Id, std::string> owners;  // user id → username
+  std::map<model::Id, std::string> servers; // filesystem id → server name ("" when gone)
+};
+
+// The names of `space` (fails only when its owner cannot be read). `cache`, when given, must
+// belong to the same transaction.
+Result<SpaceNames> names_of(store::Tx& tx, const model::Space& space, NameCache* cache = nullptr);
 
 // The space as API JSON text with its names.
 Result<std::string> render_space(store::Tx& tx, const model::Space& space);

@@ -173,8 +173,9 @@ Result<Response> list_spaces(AgentContext& context, Request& request) {
     }
     std::vector<Named> out;
     out.reserve(listed->size());
+    NameCache cache;
     for (auto& space : *listed) {
-      auto names = names_of(tx, space);
+      auto names = names_of(tx, space, &cache);
       if (names) { // a space whose owner went meanwhile is left out
         out.emplace_back(std::move(space), std::move(*names));
       }

@@ -13,10 +13,18 @@ namespace sharectl::cli {
 
 namespace {
 
-// --wait polls the object after 25 ms, then twice as long each time up to 1 s: a host usually
-// applies a change within a few hundred milliseconds, and a slow one is asked once a second.
+// --wait polls the object every 25 ms during the first second (a host usually applies a change
+// within a few hundred milliseconds, and a GET costs the agent little), then twice as long each
+// time up to once a second.
 constexpr std::chrono::milliseconds k_first_poll{25};
 constexpr std::chrono::milliseconds k_max_poll{1000};
+constexpr std::chrono::milliseconds k_fast_polling{1000};
+
+// The pause after `pause` once `waited` has passed.
+std::chrono::milliseconds next_poll(std::chrono::milliseconds pause,
+                                    std::chrono::steady_clock::duration waited) {
+  return waited < k_fast_polling ? pause : std::min(pause * 2, k_max_poll);
+}
 
 // A one-line progress indicator on stderr, only when stderr is a terminal and not --quiet.
 class Spinner {
@@ -145,7 +153,8 @@ int wait_and_print(Invocation& invocation, nlohmann::json object, const std::str
   if (!limit) {
     return context.fail(limit.error());
   }
-  const auto deadline = std::chrono::steady_clock::now() + *limit;
+  const auto started = std::chrono::steady_clock::now();
+  const auto deadline = started + *limit;
   auto pause = k_first_poll;
   Spinner spinner(invocation, std::string(what));
   while (true) {
@@ -167,7 +176,7 @@ int wait_and_print(Invocation& invocation, nlohmann::json object, const std::str
     }
     spinner.tick(status);
     std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, k_max_poll);
+    pause = next_poll(pause, std::chrono::steady_clock::now() - started);
     auto next = call_json(invocation, "GET", path);
     if (!next) {
       return context.fail(next.error());
@@ -200,7 +209,8 @@ int delete_and_wait(Invocation& invocation, const std::string& path, std::string
     if (!limit) {
       return context.fail(limit.error());
     }
-    const auto deadline = std::chrono::steady_clock::now() + *limit;
+    const auto started = std::chrono::steady_clock::now();
+    const auto deadline = started + *limit;
     auto pause = k_first_poll;
     Spinner spinner(invocation, std::string(what));
     nlohmann::json object = *answer;
@@ -217,7 +227,7 @@ int delete_and_wait(Invocation& invocation, const std::string& path, std::string
       }
       spinner.tick(status_of(object));
       std::this_thread::sleep_for(pause);
-      pause = std::min(pause * 2, k_max_poll);
+      pause = next_poll(pause, std::chrono::steady_clock::now() - started);
       auto next = call_json(invocation, "GET", path);
       if (!next) {
         if (next.error().exit == ExitCode::not_found) {
