@@ -167,29 +167,13 @@ Result<Response> list_groups(AgentContext& context, Request& request) {
 // POST /api/v1/groups: {name, description?}; the caller owns the new group.
 Result<Response> create_group(AgentContext& context, Request& request) {
   const Caller& caller = caller_of(request);
-  auto body = json::parse_strict(request.body);
+  auto body = read_named_body(request, validate::validate_group_name);
   if (!body) {
     return std::unexpected(body.error());
   }
-  json::ObjectReader reader(*body);
-  auto name = reader.required_string("name");
-  auto description = reader.optional_string("description");
-  for (const Status& st : {first_error(name), first_error(description), reader.finish()}) {
-    if (!st) {
-      return std::unexpected(st.error());
-    }
-  }
-  if (auto ok = validate::validate_group_name(*name); !ok) {
-    return std::unexpected(ok.error());
-  }
-  if (*description) {
-    if (auto ok = validate::validate_comment(**description); !ok) {
-      return fail(ErrorCode::bad_request, "description: " + ok.error().message);
-    }
-  }
   model::Group group;
-  group.name = *name;
-  group.description = description->value_or("");
+  group.name = body->name;
+  group.description = body->description;
   group.owner_id = caller.user.id;
   authz::Resource target;
   target.path = authz::group_resource(group.name);

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include "agent/api/http.hpp"
 #include "agent/api/router.hpp"
@@ -16,6 +18,17 @@ namespace sharectl::agent::handlers {
 // The If-Match revision of a request (a number, optionally quoted), nullopt when absent;
 // bad_request when it is not a number.
 Result<std::optional<model::Revision>> if_match(const api::Request& request);
+
+// The body {name, description?} of creating a named object (a group, a role).
+struct NamedBody {
+  std::string name;
+  std::string description; // "" when absent
+};
+
+// Reads a NamedBody strictly: the name checked by `validate_name`, the description by the
+// free-text rules (common/validate/text); bad_request otherwise.
+Result<NamedBody> read_named_body(const api::Request& request,
+                                  Status (*validate_name)(std::string_view));
 
 // A route handler function over the shared context.
 using HandlerFn = Result<api::Response> (*)(AgentContext&, api::Request&);

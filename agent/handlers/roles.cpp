@@ -140,26 +140,11 @@ Result<Response> show_role(AgentContext& context, Request& request) {
 // POST /api/v1/roles: {name, description?}; a custom role without rules (gives nothing yet).
 Result<Response> create_role(AgentContext& context, Request& request) {
   const Caller& caller = caller_of(request);
-  auto body = json::parse_strict(request.body);
+  auto body = read_named_body(request, validate::validate_role_name);
   if (!body) {
     return std::unexpected(body.error());
   }
-  json::ObjectReader reader(*body);
-  auto name = reader.required_string("name");
-  auto description = reader.optional_string("description");
-  for (const Status& st : {first_error(name), first_error(description), reader.finish()}) {
-    if (!st) {
-      return std::unexpected(st.error());
-    }
-  }
-  if (auto ok = validate::validate_role_name(*name); !ok) {
-    return std::unexpected(ok.error());
-  }
-  if (*description) {
-    if (auto ok = validate::validate_comment(**description); !ok) {
-      return fail(ErrorCode::bad_request, "description: " + ok.error().message);
-    }
-  }
+  const std::string* name = &body->name;
   const auto target = role_target(*name);
   if (auto ok = authorize_resource(context, request, caller, "roles.create", target); !ok) {
     return std::unexpected(ok.error());
@@ -167,7 +152,7 @@ Result<Response> create_role(AgentContext& context, Request& request) {
   auto created = context.store.transact_result([&](store::Tx& tx) -> Result<nlohmann::json> {
     model::Role role;
     role.name = *name;
-    role.description = description->value_or("");
+    role.description = body->description;
     auto stored = tx.create(role);
     if (!stored) {
       return std::unexpected(stored.error());
