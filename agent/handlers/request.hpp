@@ -10,6 +10,7 @@
 #include "agent/api/http.hpp"
 #include "agent/api/router.hpp"
 #include "agent/handlers/context.hpp"
+#include "agent/store/tx.hpp"
 #include "common/model/object.hpp"
 #include "common/util/error.hpp"
 
@@ -29,6 +30,24 @@ struct NamedBody {
 // free-text rules (common/validate/text); bad_request otherwise.
 Result<NamedBody> read_named_body(const api::Request& request,
                                   Status (*validate_name)(std::string_view));
+
+// The stored object `id` as of this transaction, checked against the request's If-Match revision
+// `expected` (when given): precondition_failed "<what> is at revision N, not M" on a mismatch;
+// the store's errors (not_found …) as they are.
+template <typename E>
+Result<E> current_at(store::Tx& tx, const model::Id& id, std::optional<model::Revision> expected,
+                     std::string_view what) {
+  auto current = tx.get<E>(id);
+  if (!current) {
+    return std::unexpected(current.error());
+  }
+  if (expected && current->revision != *expected) {
+    return fail(ErrorCode::precondition_failed, std::string(what) + " is at revision " +
+                                                    std::to_string(current->revision) + ", not " +
+                                                    std::to_string(*expected));
+  }
+  return current;
+}
 
 // A route handler function over the shared context.
 using HandlerFn = Result<api::Response> (*)(AgentContext&, api::Request&);

@@ -216,13 +216,9 @@ Result<Response> update_share(AgentContext& context, Request& request) {
     return std::unexpected(ok.error());
   }
   auto updated = context.store.transact_result([&](store::Tx& tx) -> Result<std::string> {
-    auto current = tx.get<model::Share>(at->share.id);
+    auto current = current_at<model::Share>(tx, at->share.id, *expected, "share");
     if (!current) {
       return std::unexpected(current.error());
-    }
-    if (*expected && current->revision != **expected) {
-      return fail(ErrorCode::precondition_failed,
-                  fmt::format("share is at revision {}, not {}", current->revision, **expected));
     }
     std::vector<std::string> changes;
     if (*comment && **comment != current->comment) {

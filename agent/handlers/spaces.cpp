@@ -232,13 +232,9 @@ Result<Response> resize_space(AgentContext& context, Request& request) {
     return std::unexpected(ok.error());
   }
   auto updated = context.store.transact_result([&](store::Tx& tx) -> Result<std::string> {
-    auto current = tx.get<model::Space>(space->id);
+    auto current = current_at<model::Space>(tx, space->id, *expected, "space");
     if (!current) {
       return std::unexpected(current.error());
-    }
-    if (*expected && current->revision != **expected) {
-      return fail(ErrorCode::precondition_failed,
-                  fmt::format("space is at revision {}, not {}", current->revision, **expected));
     }
     if (current->status == model::ObjectStatus::deleting) {
       return fail(ErrorCode::conflict, "the space is being deleted");
@@ -300,13 +296,9 @@ Result<Response> delete_space(AgentContext& context, Request& request) {
     return std::unexpected(ok.error());
   }
   auto done = context.store.transact_result([&](store::Tx& tx) -> Result<std::string> {
-    auto current = tx.get<model::Space>(space->id);
+    auto current = current_at<model::Space>(tx, space->id, *expected, "space");
     if (!current) {
       return std::unexpected(current.error());
-    }
-    if (*expected && current->revision != **expected) {
-      return fail(ErrorCode::precondition_failed,
-                  fmt::format("space is at revision {}, not {}", current->revision, **expected));
     }
     auto shares = tx.list<model::Share>(store::ListQuery{current->id, 0});
     if (!shares) {

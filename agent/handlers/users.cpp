@@ -212,14 +212,9 @@ Result<Response> patch_user(AgentContext& context, Request& request) {
   std::vector<model::Id> ended;
   auto updated = context.store.transact_result([&](store::Tx& tx) -> Result<model::User> {
     ended.clear();
-    auto current = tx.get<model::User>(target->id);
+    auto current = current_at<model::User>(tx, target->id, *expected, "user " + target->username);
     if (!current) {
       return std::unexpected(current.error());
-    }
-    if (*expected && **expected != current->revision) {
-      return fail(ErrorCode::precondition_failed,
-                  fmt::format("user {} is at revision {}, not {}", current->username,
-                              current->revision, **expected));
     }
     if (*is_active && !**is_active) {
       if (auto kept = keep_an_active_admin(tx, *current, "disable"); !kept) {
