@@ -1,12 +1,13 @@
 // The reconciler against a real private smbd (tests/support SmbdServer) whose smb.conf includes
 // the agent's include file, a SQLite store and a dir-driver filesystem: a pending space and its
-// share become ready, the owner lists the share with smbclient, and a second pass changes
-// nothing (idempotent).
+// share become ready, the owner lists the share with smbclient, a second pass changes nothing
+// (idempotent), and a hand edit of the include file is repaired by the next pass.
 #include <doctest/doctest.h>
 
 #include "agent/reconcile/reconciler.hpp"
 #include "agent/reconcile/register.hpp"
 #include "agent/store/store.hpp"
+#include "common/util/atomic_file.hpp"
 #include "tests/support/require.hpp"
 #include "tests/support/smbd_fixture.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -88,4 +89,16 @@ TEST_CASE("reconciler: pending space and share become ready and are served by sm
   REQUIRE_MESSAGE(listed.has_value(), test::error_text(listed));
   CHECK_MESSAGE(listed->find("NT_STATUS_") == std::string::npos, *listed);
   CHECK_MESSAGE(listed->find("made") != std::string::npos, *listed);
+
+  // A hand edit of the include file (drift) is repaired by the next pass, without a store write.
+  auto rendered = read_file(include, 1 << 20);
+  REQUIRE(rendered.has_value());
+  SHARECTL_REQUIRE_OK(write_file_atomic(include, "[projects]\n\tpath = /tmp\n\tguest ok = yes\n"));
+  const auto drifted = store.current_revision();
+  SHARECTL_REQUIRE_OK(reconciler.run_once());
+  CHECK(read_file(include, 1 << 20).value_or("") == *rendered);
+  CHECK(store.current_revision() == drifted);
+  auto again = smbd.smbclient("projects", (*owner)->name(), k_password, "ls");
+  REQUIRE(again.has_value());
+  CHECK_MESSAGE(again->find("made") != std::string::npos, *again);
 }
