@@ -128,4 +128,18 @@ Result<LocatedShare> readable_share(AgentContext& context, api::Request& request
   return at;
 }
 
+Result<LocatedShare> authorized_share(AgentContext& context, api::Request& request,
+                                      const Caller& caller, std::string_view action) {
+  auto at = readable_share(context, request, caller);
+  if (!at) {
+    return at;
+  }
+  if (auto ok = authorize_in_space(context, request, caller, action,
+                                   authz::share_resource(at->share.name), context_of(*at));
+      !ok) {
+    return std::unexpected(ok.error());
+  }
+  return at;
+}
+
 } // namespace sharectl::agent::handlers

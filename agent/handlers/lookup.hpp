@@ -59,6 +59,11 @@ authz::SpaceContext context_of(const LocatedShare& at);
 std::string render_share(const LocatedShare& at);
 
 // The share of the route's {name} that the caller may read (else not_found).
+// readable_share(), then `action` (e.g. shares.acl.read) authorized in the share's space context
+// (forbidden with the reason, audited).
+Result<LocatedShare> authorized_share(AgentContext& context, api::Request& request,
+                                      const Caller& caller, std::string_view action);
+
 Result<LocatedShare> readable_share(AgentContext& context, api::Request& request,
                                     const Caller& caller);
 

@@ -170,13 +170,16 @@ Result<Response> create_role(AgentContext& context, Request& request) {
   return Response::json(201, created->dump());
 }
 
-Status refuse_builtin(const model::Role& role) {
-  if (role.builtin) {
+// The custom role named `name`: not_found when there is none, conflict for a built-in role
+// (those cannot be changed or deleted).
+Result<model::Role> custom_role(store::Tx& tx, const std::string& name) {
+  auto role = find_role(tx, name);
+  if (role && role->builtin) {
     return fail(ErrorCode::conflict,
                 fmt::format("{} is a built-in role and cannot be changed; create a custom role",
-                            role.name));
+                            role->name));
   }
-  return {};
+  return role;
 }
 
 // DELETE /api/v1/roles/{name}: the role, its rules and its bindings.
@@ -192,12 +195,9 @@ Result<Response> delete_role(AgentContext& context, Request& request) {
     return std::unexpected(ok.error());
   }
   auto done = context.store.transact([&](store::Tx& tx) -> Status {
-    auto role = find_role(tx, *name);
+    auto role = custom_role(tx, *name);
     if (!role) {
       return std::unexpected(role.error());
-    }
-    if (auto ok = refuse_builtin(*role); !ok) {
-      return ok;
     }
     auto removed = tx.remove<model::Role>(role->id, *expected);
     if (!removed) {
@@ -250,12 +250,9 @@ Result<Response> add_rule(AgentContext& context, Request& request) {
     return std::unexpected(ok.error());
   }
   auto added = context.store.transact_result([&](store::Tx& tx) -> Result<nlohmann::json> {
-    auto role = find_role(tx, *name);
+    auto role = custom_role(tx, *name);
     if (!role) {
       return std::unexpected(role.error());
-    }
-    if (auto ok = refuse_builtin(*role); !ok) {
-      return std::unexpected(ok.error());
     }
     auto rules = tx.list<model::Rule>(store::ListQuery{role->id, 0});
     if (!rules) {
@@ -314,12 +311,9 @@ Result<Response> remove_rule(AgentContext& context, Request& request) {
     return std::unexpected(ok.error());
   }
   auto done = context.store.transact([&](store::Tx& tx) -> Status {
-    auto role = find_role(tx, *name);
+    auto role = custom_role(tx, *name);
     if (!role) {
       return std::unexpected(role.error());
-    }
-    if (auto ok = refuse_builtin(*role); !ok) {
-      return ok;
     }
     auto rules = tx.list<model::Rule>(store::ListQuery{role->id, 0});
     if (!rules) {

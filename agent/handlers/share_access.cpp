@@ -70,15 +70,9 @@ Result<nlohmann::json> access_json(store::Tx& tx, const model::Id& share_id) {
 
 // GET /api/v1/shares/{name}/access
 Result<Response> show_access(AgentContext& context, Request& request) {
-  const Caller& caller = caller_of(request);
-  auto at = readable_share(context, request, caller);
+  auto at = authorized_share(context, request, caller_of(request), "shares.acl.read");
   if (!at) {
     return std::unexpected(at.error());
-  }
-  if (auto ok = authorize_in_space(context, request, caller, "shares.acl.read",
-                                   authz::share_resource(at->share.name), context_of(*at));
-      !ok) {
-    return std::unexpected(ok.error());
   }
   auto out =
       context.store.view_result([&](store::Tx& tx) { return access_json(tx, at->share.id); });

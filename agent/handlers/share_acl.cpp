@@ -110,15 +110,9 @@ Result<Subject> subject_of(AgentContext& context, std::string_view subject) {
 
 // GET /api/v1/shares/{name}/acl
 Result<Response> show_acl(AgentContext& context, Request& request) {
-  const Caller& caller = caller_of(request);
-  auto at = readable_share(context, request, caller);
+  auto at = authorized_share(context, request, caller_of(request), "shares.acl.read");
   if (!at) {
     return std::unexpected(at.error());
-  }
-  if (auto ok = authorize_in_space(context, request, caller, "shares.acl.read",
-                                   authz::share_resource(at->share.name), context_of(*at));
-      !ok) {
-    return std::unexpected(ok.error());
   }
   auto text = context.store.view_result([&](store::Tx& tx) { return acl_json(tx, at->share.id); });
   if (!text) {
