@@ -9,6 +9,7 @@
 #include "agent/auth/tokens.hpp"
 #include "agent/authz/authorize.hpp"
 #include "agent/authz/roles.hpp"
+#include "agent/handlers/caller_cache.hpp"
 #include "agent/handlers/render.hpp"
 
 namespace sharectl::agent::handlers {
@@ -94,6 +95,21 @@ std::expected<Caller, api::Refusal> authenticate_basic(AgentContext& context,
   return Caller{std::move(*account->user), model::App{}};
 }
 
+// The app with this token hash and its user, from the store.
+Result<Caller> read_caller(AgentContext& context, const std::string& token_hash) {
+  return context.store.view_result([&](store::Tx& tx) -> Result<Caller> {
+    auto app = tx.find_app_by_token(token_hash);
+    if (!app) {
+      return std::unexpected(app.error());
+    }
+    auto user = tx.get<model::User>(app->user_id);
+    if (!user) {
+      return std::unexpected(user.error());
+    }
+    return Caller{std::move(*user), std::move(*app)};
+  });
+}
+
 } // namespace
 
 Result<Caller> authenticate(AgentContext& context, const api::Request& request) {
@@ -123,22 +139,19 @@ std::expected<Caller, api::Refusal> authenticate_request(AgentContext& context,
     return std::unexpected(app_shape.error());
   }
   const std::string hash = auth::token_hash(credentials->token);
-  auto found = context.store.view_result([&](store::Tx& tx) -> Result<Caller> {
-    auto app = tx.find_app_by_token(hash);
-    if (!app) {
-      return std::unexpected(app.error());
-    }
-    auto user = tx.get<model::User>(app->user_id);
-    if (!user) {
-      return std::unexpected(user.error());
-    }
-    return Caller{std::move(*user), std::move(*app)};
-  });
+  // The revision is read before the store so that a commit racing the read leaves the entry stale.
+  const auto seen = context.store.seen_revision();
+  const auto read_at = CallerCache::Clock::now();
+  auto cached = context.callers.find(hash, seen, read_at);
+  auto found = cached ? Result<Caller>(std::move(*cached)) : read_caller(context, hash);
   if (!found) {
     if (found.error().code == ErrorCode::not_found) {
       return std::unexpected(unauthenticated());
     }
     return std::unexpected(found.error());
+  }
+  if (!cached) {
+    context.callers.put(hash, *found, seen, read_at);
   }
   // The look-up was by hash; compare again in constant time and check the pair belongs together.
   if (!auth::token_matches(credentials->token, found->app.token_sha256) ||

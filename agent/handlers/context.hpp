@@ -1,6 +1,6 @@
 // What the request handlers share: the store, the configuration and the auth machinery (clock,
-// login rate limiter, login pool, last-used tracker), plus Caller, the authenticated user the
-// authentication step leaves in Request::auth. Plain data; nothing here fails.
+// login rate limiter, login pool, last-used tracker, recently authenticated callers). Plain data;
+// nothing here fails.
 #pragma once
 
 #include <memory>
@@ -11,6 +11,8 @@
 #include "agent/auth/clock.hpp"
 #include "agent/auth/login_pool.hpp"
 #include "agent/auth/rate_limit.hpp"
+#include "agent/handlers/caller.hpp"
+#include "agent/handlers/caller_cache.hpp"
 #include "agent/store/store.hpp"
 #include "common/config/agent_config.hpp"
 
@@ -33,12 +35,7 @@ struct AgentContext {
   auth::LoginRateLimiter limiter;  // failed logins per account and address
   auth::LoginPool login_pool;      // where password verification runs
   auth::LastUsedTracker last_used; // batched last_used_at updates
-};
-
-// The authenticated caller of a request (stored in Request::auth by the authentication step).
-struct Caller {
-  model::User user; // the user, as read during authentication
-  model::App app;   // the app (login session) whose token was presented
+  CallerCache callers;             // recently authenticated callers by token hash
 };
 
 } // namespace sharectl::agent::handlers

@@ -31,6 +31,12 @@ Result<SpaceNames> names_of(store::Tx& tx, const model::Space& space, NameCache*
     }
     names.servers[space.filesystem_id] = out.server;
   }
+  if (names.shares) {
+    if (auto it = names.shares->find(space.id); it != names.shares->end()) {
+      out.share = it->second;
+    }
+    return out;
+  }
   auto shares = tx.list<model::Share>(store::ListQuery{space.id, 0});
   if (shares && !shares->empty()) {
     out.share = shares->front().name;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,10 +23,12 @@ struct SpaceNames {
 };
 
 // Owner and server names already looked up in one transaction, so that a list of many spaces
-// of few owners and filesystems reads each of them once.
+// of few owners and filesystems reads each of them once; and, when a list read them all at once
+// (Tx::first_share_names), the share names of its spaces.
 struct NameCache {
   std::map<model::Id, std::string> owners;  // user id → username
   std::map<model::Id, std::string> servers; // filesystem id → server name ("" when gone)
+  std::optional<std::map<model::Id, std::string>> shares; // space id → its first share's name
 };
 
 // The names of `space` (fails only when its owner cannot be read). `cache`, when given, must

@@ -1,6 +1,8 @@
 #include "agent/handlers/render.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 
 #include <fmt/chrono.h>
 #include <fmt/core.h>
@@ -8,11 +10,101 @@
 
 namespace sharectl::agent::handlers {
 
-std::string rfc3339(model::Timestamp time) {
-  const auto seconds = std::chrono::floor<std::chrono::seconds>(time);
-  const auto micros = (time - seconds).count();
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:06}Z", seconds, micros);
+namespace {
+
+// Appends `value` as `width` decimal digits (value < 10^width).
+void append_digits(std::string& out, std::uint64_t value, int width) {
+  char digits[20];
+  for (int i = width - 1; i >= 0; --i) {
+    digits[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  out.append(digits, static_cast<std::size_t>(width));
 }
+
+} // namespace
+
+std::string rfc3339(model::Timestamp time) {
+  using namespace std::chrono;
+  const auto day = floor<days>(time);
+  const year_month_day date{day};
+  const int year = static_cast<int>(date.year());
+  if (year < 0 || year > 9999) {
+    const auto seconds = floor<std::chrono::seconds>(time);
+    return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:06}Z", seconds, (time - seconds).count());
+  }
+  // Hand-formatted: this runs for every timestamp of every object a list answers.
+  const auto in_day = static_cast<std::uint64_t>((time - day).count()); // microseconds
+  std::string out;
+  out.reserve(27);
+  append_digits(out, static_cast<std::uint64_t>(year), 4);
+  out += '-';
+  append_digits(out, static_cast<unsigned>(date.month()), 2);
+  out += '-';
+  append_digits(out, static_cast<unsigned>(date.day()), 2);
+  out += 'T';
+  append_digits(out, in_day / 3'600'000'000ULL, 2);
+  out += ':';
+  append_digits(out, in_day / 60'000'000ULL % 60, 2);
+  out += ':';
+  append_digits(out, in_day / 1'000'000ULL % 60, 2);
+  out += '.';
+  append_digits(out, in_day % 1'000'000ULL, 6);
+  out += 'Z';
+  return out;
+}
+
+namespace {
+
+// Writes one JSON object member by member, for the objects lists render many of. Members must
+// be added in the order nlohmann::json would print them (sorted by key), so that the text stays
+// what it was when these objects were built as nlohmann::json.
+class ObjectWriter {
+public:
+  ObjectWriter() { m_out += '{'; }
+
+  ObjectWriter& text(std::string_view key, std::string_view value) {
+    begin(key);
+    const bool plain = std::all_of(value.begin(), value.end(), [](char c) {
+      return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+    });
+    if (plain) {
+      m_out += '"';
+      m_out += value;
+      m_out += '"';
+    } else {
+      m_out += nlohmann::json(std::string(value))
+                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+    return *this;
+  }
+
+  template <typename Integer>
+  ObjectWriter& number(std::string_view key, Integer value) {
+    begin(key);
+    m_out += std::to_string(value);
+    return *this;
+  }
+
+  std::string finish() {
+    m_out += '}';
+    return std::move(m_out);
+  }
+
+private:
+  void begin(std::string_view key) {
+    if (m_out.size() > 1) {
+      m_out += ',';
+    }
+    m_out += '"';
+    m_out += key;
+    m_out += "\":";
+  }
+
+  std::string m_out;
+};
+
+} // namespace
 
 namespace {
 
@@ -41,35 +133,37 @@ std::string user_json(const model::User& user) {
 }
 
 std::string app_json(const model::App& app, model::Timestamp expires_at) {
-  const nlohmann::json out{{"id", app.id},
-                           {"app_id", app.id},
-                           {"revision", app.revision},
-                           {"created_at", rfc3339(app.created_at)},
-                           {"updated_at", rfc3339(app.updated_at)},
-                           {"user_id", app.user_id},
-                           {"name", app.name},
-                           {"last_used_at", rfc3339(app.last_used_at)},
-                           {"expires_at", rfc3339(expires_at)}};
-  return out.dump();
+  return ObjectWriter()
+      .text("app_id", app.id)
+      .text("created_at", rfc3339(app.created_at))
+      .text("expires_at", rfc3339(expires_at))
+      .text("id", app.id)
+      .text("last_used_at", rfc3339(app.last_used_at))
+      .text("name", app.name)
+      .number("revision", app.revision)
+      .text("updated_at", rfc3339(app.updated_at))
+      .text("user_id", app.user_id)
+      .finish();
 }
 
 std::string space_json(const model::Space& space, const std::string& owner,
                        const std::string& server, const std::string& share) {
-  const nlohmann::json out{{"id", space.id},
-                           {"revision", space.revision},
-                           {"created_at", rfc3339(space.created_at)},
-                           {"updated_at", rfc3339(space.updated_at)},
-                           {"name", space.name},
-                           {"owner", owner},
-                           {"size_bytes", space.size_bytes},
-                           {"server", server},
-                           {"filesystem_id", space.filesystem_id},
-                           {"path", space.path},
-                           {"share", share},
-                           {"status", model::status_name(space.status)},
-                           {"status_message", space.status_message},
-                           {"observed_revision", space.observed_revision}};
-  return out.dump();
+  return ObjectWriter()
+      .text("created_at", rfc3339(space.created_at))
+      .text("filesystem_id", space.filesystem_id)
+      .text("id", space.id)
+      .text("name", space.name)
+      .number("observed_revision", space.observed_revision)
+      .text("owner", owner)
+      .text("path", space.path)
+      .number("revision", space.revision)
+      .text("server", server)
+      .text("share", share)
+      .number("size_bytes", space.size_bytes)
+      .text("status", model::status_name(space.status))
+      .text("status_message", space.status_message)
+      .text("updated_at", rfc3339(space.updated_at))
+      .finish();
 }
 
 std::string share_json(const model::Share& share, const std::string& space,

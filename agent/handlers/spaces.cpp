@@ -174,6 +174,11 @@ Result<Response> list_spaces(AgentContext& context, Request& request) {
     std::vector<Named> out;
     out.reserve(listed->size());
     NameCache cache;
+    auto shares = tx.first_share_names(all ? std::nullopt : std::optional(caller.user.id));
+    if (!shares) {
+      return std::unexpected(shares.error());
+    }
+    cache.shares = std::move(*shares);
     for (auto& space : *listed) {
       auto names = names_of(tx, space, &cache);
       if (names) { // a space whose owner went meanwhile is left out

@@ -77,6 +77,13 @@ public:
   // The store revision: the revision of the last committed change (0 for a new store).
   virtual Result<Revision> current_revision() = 0;
 
+  // The newest store revision this process knows of without asking the database: its own
+  // commits at once, other processes' when the change feed delivers them (PostgreSQL
+  // notifications) or wait_for_change reads them. Grows with every change this process commits,
+  // so a value read before a read transaction and unchanged after it means no local commit
+  // happened in between (caches key on it). Never fails.
+  virtual Revision seen_revision() const = 0;
+
   // The changes after revision `after`, at most limit of them (0 = all).
   virtual Result<ChangeSet> changes_since(Revision after, std::size_t limit = 0) = 0;
 

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -158,6 +159,11 @@ public:
   virtual Result<Space> find_space(const Id& owner_id, const std::string& name) = 0;
   // The share with this name, ignoring ASCII case.
   virtual Result<Share> find_share(const std::string& name) = 0;
+  // The name of each space's first share (by creation) → {space id: share name}, for the spaces
+  // of `owner_id` or, without one, of everyone; spaces without shares are absent. One query for
+  // a whole list of spaces.
+  virtual Result<std::map<Id, std::string>>
+  first_share_names(const std::optional<Id>& owner_id) = 0;
   // The iSCSI target with this IQN.
   virtual Result<IscsiTarget> find_iscsi_target(const std::string& iqn) = 0;
   // The notify method with this name.

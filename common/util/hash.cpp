@@ -7,10 +7,21 @@
 
 namespace sharectl {
 
+namespace {
+
+// The SHA-256 implementation, fetched once: EVP_sha256() makes EVP_Digest look the algorithm up
+// in the provider on every call (OpenSSL 3), which cost more than hashing a token.
+const EVP_MD* sha256_md() {
+  static EVP_MD* const fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return fetched != nullptr ? fetched : EVP_sha256();
+}
+
+} // namespace
+
 std::string sha256(std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
+  if (EVP_Digest(data.data(), data.size(), digest, &length, sha256_md(), nullptr) != 1) {
     throw std::runtime_error("EVP_Digest(SHA-256) failed");
   }
   return std::string(reinterpret_cast<const char*>(digest), length);

@@ -17,11 +17,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include "agent/store/store.hpp"
 #include "common/http/client.hpp"
@@ -49,6 +51,7 @@ struct WrkResult {
   double rps = 0;
   double p50_ms = 0;
   double p99_ms = 0;
+  double cpu_us = 0;   // the server's CPU time (user + system) per request
   std::string problem; // non-2xx answers, socket errors, or wrk's failure
 };
 
@@ -61,9 +64,33 @@ double to_ms(double value, const std::string& unit) {
   return unit == "us" ? value / 1000 : unit == "s" ? value * 1000 : value;
 }
 
-// Runs wrk once and parses its --latency report.
-WrkResult run_wrk(const Options& o, const std::string& url,
-                  const std::vector<std::string>& headers) {
+// CPU time (user + system, all threads) that process `pid` has used so far, in seconds.
+double cpu_seconds(pid_t pid) {
+  std::FILE* file = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+  if (file == nullptr) {
+    return 0;
+  }
+  char buffer[1024] = {};
+  const auto n = std::fread(buffer, 1, sizeof buffer - 1, file);
+  std::fclose(file);
+  const std::string stat(buffer, n);
+  const auto close = stat.rfind(')'); // the command name may contain spaces
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14) {
+      utime = std::stod(field);
+    } else if (i == 15) {
+      stime = std::stod(field);
+    }
+  }
+  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// Runs wrk once against the server with pid `server` and parses its --latency report.
+WrkResult run_wrk(const Options& o, const std::string& url, const std::vector<std::string>& headers,
+                  pid_t server = 0) {
   Command command;
   command.program = "wrk";
   command.args = {"-t", std::to_string(o.threads),        "-c",       std::to_string(o.connections),
@@ -74,7 +101,9 @@ WrkResult run_wrk(const Options& o, const std::string& url,
   }
   command.args.push_back(url);
   command.timeout = std::chrono::seconds(o.duration + 60);
+  const double cpu_before = server != 0 ? cpu_seconds(server) : 0;
   auto result = make_process_runner()->run(command);
+  const double cpu_used = server != 0 ? cpu_seconds(server) - cpu_before : 0;
   WrkResult out;
   if (!result || !result->ok()) {
     out.problem = result ? "wrk exited " + std::to_string(result->exit_code) + ": " + result->err
@@ -85,6 +114,10 @@ WrkResult run_wrk(const Options& o, const std::string& url,
   const std::string& text = result->out;
   if (std::regex_search(text, m, std::regex(R"(Requests/sec:\s+([0-9.]+))"))) {
     out.rps = std::stod(m[1]);
+  }
+  if (std::regex_search(text, m, std::regex(R"(([0-9]+) requests in)"))) {
+    const double requests = std::stod(m[1]);
+    out.cpu_us = requests > 0 ? cpu_used * 1e6 / requests : 0;
   }
   if (std::regex_search(text, m, std::regex(R"(\n\s+50%\s+([0-9.]+)(us|ms|s))"))) {
     out.p50_ms = to_ms(std::stod(m[1]), m[2]);
@@ -283,16 +316,25 @@ int main(int argc, char** argv) {
     std::string label;
     std::string url;
     std::vector<std::string> headers;
+    pid_t pid = 0;
     std::vector<WrkResult> runs;
   };
   std::vector<Target> targets = {
-      {"bare Beast hello", "http://127.0.0.1:" + std::to_string(bare_port) + "/", {}, {}},
-      {"GET /api/v1/apps", base + "/api/v1/apps", header_lines(reader), {}},
-      {"GET /api/v1/spaces (20)", base + "/api/v1/spaces", header_lines(reader), {}},
+      {"bare Beast hello",
+       "http://127.0.0.1:" + std::to_string(bare_port) + "/",
+       {},
+       bare->pid(),
+       {}},
+      {"GET /api/v1/apps", base + "/api/v1/apps", header_lines(reader), (*agent)->pid(), {}},
+      {"GET /api/v1/spaces (20)",
+       base + "/api/v1/spaces",
+       header_lines(reader),
+       (*agent)->pid(),
+       {}},
   };
   for (int round = 0; round < o.rounds; ++round) {
     for (auto& target : targets) {
-      target.runs.push_back(run_wrk(o, target.url, target.headers));
+      target.runs.push_back(run_wrk(o, target.url, target.headers, target.pid));
       if (!target.runs.back().problem.empty()) {
         std::fprintf(stderr, "%s: %s\n", target.label.c_str(), target.runs.back().problem.c_str());
       }
@@ -302,11 +344,13 @@ int main(int argc, char** argv) {
   std::printf("wrk -t%d -c%d -d%ds, median of %d interleaved rounds (same build, same run), "
               "agent log.level %s\n",
               o.threads, o.connections, o.duration, o.rounds, o.log_level.c_str());
-  std::printf("%-26s %10s %9s %9s %8s\n", "endpoint", "req/s", "p50 ms", "p99 ms", "ratio");
+  std::printf("%-26s %10s %9s %9s %8s %12s\n", "endpoint", "req/s", "p50 ms", "p99 ms", "ratio",
+              "server CPU/req");
   double bare_rps = 0;
   for (const auto& target : targets) {
-    std::vector<double> rps, p50, p99;
+    std::vector<double> rps, p50, p99, cpu;
     for (const auto& run : target.runs) {
+      cpu.push_back(run.cpu_us);
       rps.push_back(run.rps);
       p50.push_back(run.p50_ms);
       p99.push_back(run.p99_ms);
@@ -314,8 +358,8 @@ int main(int argc, char** argv) {
     if (bare_rps == 0) {
       bare_rps = median(rps);
     }
-    std::printf("%-26s %10.0f %9.2f %9.2f %8.2f\n", target.label.c_str(), median(rps), median(p50),
-                median(p99), bare_rps > 0 ? median(rps) / bare_rps : 0.0);
+    std::printf("%-26s %10.0f %9.2f %9.2f %8.2f %9.1f us\n", target.label.c_str(), median(rps),
+                median(p50), median(p99), bare_rps > 0 ? median(rps) / bare_rps : 0.0, median(cpu));
   }
   std::printf("goal: ratio >= 0.50 with p99 <= 10 ms\n");
 

@@ -120,10 +120,15 @@ Status SqlStore::run(const std::function<Status(Tx&)>& fn, bool write) {
   return last;
 }
 
+Revision SqlStore::seen_revision() const {
+  return m_seen_now.load();
+}
+
 void SqlStore::notify_revision(Revision revision) {
   {
     std::lock_guard lock(m_seen_mutex);
     m_seen = std::max(m_seen, revision);
+    m_seen_now.store(m_seen);
   }
   m_seen_changed.notify_all();
 }
@@ -226,6 +231,9 @@ Result<Revision> SqlStore::wait_for_change(Revision after, std::chrono::millisec
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     auto rev = current_revision();
+    if (rev) {
+      notify_revision(*rev); // another process's commits become seen here
+    }
     if (!rev || *rev > after) {
       return rev;
     }

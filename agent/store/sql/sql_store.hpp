@@ -3,6 +3,7 @@
 // the connection pool and its dialect's BEGIN statements and commit hook.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -25,6 +26,7 @@ public:
   Status transact(const std::function<Status(Tx&)>& fn) override;
   Status view(const std::function<Status(Tx&)>& fn) override;
   Result<Revision> current_revision() override;
+  Revision seen_revision() const override;
   Result<ChangeSet> changes_since(Revision after, std::size_t limit) override;
   Result<Revision> wait_for_change(Revision after, std::chrono::milliseconds timeout) override;
   Result<int> schema_version() override;
@@ -68,6 +70,7 @@ private:
   std::mutex m_seen_mutex;
   std::condition_variable m_seen_changed;
   Revision m_seen = 0;
+  std::atomic<Revision> m_seen_now{0}; // m_seen, readable without the lock
 };
 
 } // namespace sharectl::store::sql

@@ -44,6 +44,7 @@ public:
   Result<FileSystem> find_filesystem(const Id& server_id, const std::string& path) override;
   Result<Space> find_space(const Id& owner_id, const std::string& name) override;
   Result<Share> find_share(const std::string& name) override;
+  Result<std::map<Id, std::string>> first_share_names(const std::optional<Id>& owner_id) override;
   Result<IscsiTarget> find_iscsi_target(const std::string& iqn) override;
   Result<NotifyMethod> find_notify_method(const std::string& name) override;
   Result<App> find_app_by_token(const std::string& token_sha256) override;

@@ -2,7 +2,9 @@
 // Authorization: Basic (auth.basic; its 429 carries the login route's Retry-After) against a
 // real HttpServer on 127.0.0.1:0 with a SQLite store in a temp dir, driven over HTTP with
 // libcurl.
+#include <chrono>
 #include <memory>
+#include <thread>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -69,9 +71,17 @@ public:
   // Moves the agent's clock.
   void advance(std::chrono::seconds by) { m_clock.advance(by); }
 
-  // Disables alice in the store.
-  void disable_alice() {
-    auto done = m_agent.store().transact([&](store::Tx& tx) -> Status {
+  // Disables alice in the store: through the agent's own store handle, or (elsewhere) through
+  // another handle on the same database, as another agent sharing the store would.
+  void disable_alice(bool elsewhere = false) {
+    std::unique_ptr<store::Store> other;
+    if (elsewhere) {
+      auto opened = store::open_store(m_agent.store_url());
+      REQUIRE_MESSAGE(opened.has_value(), test::error_text(opened));
+      other = std::move(*opened);
+    }
+    store::Store& target = elsewhere ? *other : m_agent.store();
+    auto done = target.transact([&](store::Tx& tx) -> Status {
       auto user = tx.find_user("alice");
       if (!user) {
         return std::unexpected(user.error());
@@ -197,4 +207,39 @@ TEST_CASE("basic auth: per-request password check when enabled, 401 when disable
     agent.advance(seconds{retry_after});
     CHECK(agent.whoami({{"Authorization", basic("alice", k_password)}}) == 200);
   }
+}
+
+TEST_CASE("callers: a cached app ends at once when its user is disabled or it is logged out") {
+  Agent agent;
+  const auto first = agent.login();
+  const auto second = agent.login();
+  CHECK(agent.whoami(first) == 200);
+  CHECK(agent.whoami(first) == 200); // served from the cache of recent callers
+
+  const auto whoami = json::parse(agent.call("GET", "/api/v1/whoami", {}, first).body);
+  const auto first_id = whoami["app"]["app_id"].get<std::string>();
+  CHECK(agent.call("DELETE", "/api/v1/apps/" + first_id, {}, second).status == 204);
+  CHECK(agent.whoami(first) == 401); // logged out: at once, not after the cache's ttl
+  CHECK(agent.whoami(second) == 200);
+
+  agent.disable_alice();
+  CHECK(agent.whoami(second) == 401);
+}
+
+TEST_CASE("callers: a user disabled through another agent sharing the store is refused soon") {
+  // The other agent's commit reaches this one by the change feed or, at the latest, when the
+  // cached caller's 2 s are over; 10 s leaves room for a loaded machine.
+  Agent agent;
+  const auto app = agent.login();
+  CHECK(agent.whoami(app) == 200);
+  agent.disable_alice(/*elsewhere=*/true);
+  const auto deadline = std::chrono::steady_clock::now() + seconds{10};
+  int status = 200;
+  while (status == 200 && std::chrono::steady_clock::now() < deadline) {
+    status = agent.whoami(app);
+    if (status == 200) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  CHECK(status == 401);
 }

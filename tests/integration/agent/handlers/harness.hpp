@@ -34,7 +34,7 @@ public:
     if (clock != nullptr) {
       options.clock = [clock] { return clock->now(); };
     }
-    auto opened = store::open_store("sqlite://" + (m_dir.path() / "state.db").string(), options);
+    auto opened = store::open_store(store_url(), options);
     REQUIRE_MESSAGE(opened.has_value(), test::error_text(opened));
     m_store = std::move(*opened);
     m_context = std::make_unique<agent::handlers::AgentContext>(
@@ -48,6 +48,9 @@ public:
     REQUIRE_MESSAGE(started.has_value(), test::error_text(started));
     m_server = std::move(*started);
   }
+
+  // The URL of the agent's store (another handle on it plays a second agent sharing the store).
+  std::string store_url() const { return "sqlite://" + (m_dir.path() / "state.db").string(); }
 
   InProcessAgent(const InProcessAgent&) = delete;
   InProcessAgent& operator=(const InProcessAgent&) = delete;

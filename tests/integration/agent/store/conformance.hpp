@@ -361,6 +361,36 @@ TEST_CASE_TEMPLATE_DEFINE("store: look-ups, lists by parent, status, secrets, au
         ErrorCode::bad_request);
   CHECK(code_of(store->transact([&](Tx& tx) { return tx.remove<AuditEvent>(event.id); })) ==
         ErrorCode::bad_request);
+
+  // Share names of a list of spaces in one read: each space's first share, by owner or all.
+  Share second;
+  second.name = "projects-archive";
+  second.space_id = w.space.id;
+  SHARECTL_REQUIRE_OK(create_one(*store, second));
+  Space bobs;
+  bobs.owner_id = w.bob.id;
+  bobs.name = "music";
+  bobs.size_bytes = 1ull << 30;
+  bobs.filesystem_id = w.fs.id;
+  auto bob_space = create_one(*store, bobs);
+  SHARECTL_REQUIRE_OK(bob_space);
+  Share bob_share;
+  bob_share.name = "music";
+  bob_share.space_id = bob_space->id;
+  SHARECTL_REQUIRE_OK(create_one(*store, bob_share));
+  Space empty = bobs;
+  empty.owner_id = w.carol.id;
+  auto carol_space = create_one(*store, empty);
+  SHARECTL_REQUIRE_OK(carol_space);
+  auto of_alice = store->view_result([&](Tx& tx) { return tx.first_share_names(w.alice.id); });
+  SHARECTL_REQUIRE_OK(of_alice);
+  CHECK(*of_alice == std::map<Id, std::string>{{w.space.id, "Projects"}});
+  auto of_all = store->view_result([&](Tx& tx) { return tx.first_share_names(std::nullopt); });
+  SHARECTL_REQUIRE_OK(of_all);
+  CHECK(*of_all == std::map<Id, std::string>{{w.space.id, "Projects"}, {bob_space->id, "music"}});
+  auto of_carol = store->view_result([&](Tx& tx) { return tx.first_share_names(w.carol.id); });
+  SHARECTL_REQUIRE_OK(of_carol);
+  CHECK(of_carol->empty());
 }
 
 TEST_CASE_TEMPLATE_DEFINE("store: unique names conflict, the message names what is taken", B,

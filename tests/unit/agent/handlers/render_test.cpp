@@ -1,6 +1,9 @@
 // Pure helpers of the account handlers: RFC 3339 times, e-mail checks, user JSON without
 // secrets, resource template expansion.
 #include <doctest/doctest.h>
+#include <fmt/chrono.h>
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 #include "agent/api/http.hpp"
 #include "agent/handlers/account.hpp"
@@ -13,6 +16,77 @@ namespace model = sharectl::model;
 TEST_CASE("rfc3339 renders UTC with microseconds") {
   CHECK(handlers::rfc3339(model::from_micros(1704067200000000)) == "2024-01-01T00:00:00.000000Z");
   CHECK(handlers::rfc3339(model::from_micros(1704067261123456)) == "2024-01-01T00:01:01.123456Z");
+}
+
+TEST_CASE("rfc3339 agrees with fmt's chrono formatting across years, leap days and day ends") {
+  // The hand-written formatter against the library one it replaced, over dates that exercise
+  // the calendar: leap days, centuries, the last microsecond of a day, the epoch, before it.
+  const std::int64_t day = 86'400'000'000;
+  for (std::int64_t micros :
+       {std::int64_t{0}, std::int64_t{-1}, -day,
+        std::int64_t{951'782'400} * 1'000'000,               // 2000-02-29
+        std::int64_t{4'107'542'400} * 1'000'000 - 1,         // 2100-02-28T23:59:59.999999
+        std::int64_t{253'402'300'799} * 1'000'000 + 999'999, // 9999-12-31
+        std::int64_t{1'709'164'800} * 1'000'000 + 123}) {
+    for (std::int64_t step = 0; step < 400; ++step) {
+      const auto time = model::from_micros(micros + step * (day + 3'723'000'001));
+      const auto seconds = std::chrono::floor<std::chrono::seconds>(time);
+      const auto expected =
+          fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:06}Z", seconds, (time - seconds).count());
+      REQUIRE(handlers::rfc3339(time) == expected);
+    }
+  }
+}
+
+TEST_CASE("app and space JSON are what nlohmann::json renders for the same members") {
+  model::App app;
+  app.id = "0c1a847a-4da5-4e53-a5de-34567dbdc273";
+  app.user_id = "7feac7f9-340a-419b-8e78-0eed32f04634";
+  app.name = "laptop \"work\" \\ \u00e9t\u00e9\n";
+  app.revision = 42;
+  app.created_at = model::from_micros(1704067261123456);
+  app.updated_at = model::from_micros(1704067262000000);
+  app.last_used_at = model::from_micros(1704067263000001);
+  const auto expires = model::from_micros(1704672063000001);
+  const nlohmann::json app_expected{{"id", app.id},
+                                    {"app_id", app.id},
+                                    {"revision", app.revision},
+                                    {"created_at", handlers::rfc3339(app.created_at)},
+                                    {"updated_at", handlers::rfc3339(app.updated_at)},
+                                    {"user_id", app.user_id},
+                                    {"name", app.name},
+                                    {"last_used_at", handlers::rfc3339(app.last_used_at)},
+                                    {"expires_at", handlers::rfc3339(expires)}};
+  CHECK(handlers::app_json(app, expires) == app_expected.dump());
+
+  model::Space space;
+  space.id = "6e190238-5056-463b-8125-0254abc403ba";
+  space.name = "projects";
+  space.size_bytes = 21'474'836'480;
+  space.filesystem_id = "fs-1";
+  space.path = "/srv/sharectl/alice/projects";
+  space.status = model::ObjectStatus::error;
+  space.status_message = "quota: \x01 control\tand \xff invalid UTF-8";
+  space.revision = 7;
+  space.observed_revision = 6;
+  space.created_at = model::from_micros(1);
+  space.updated_at = model::from_micros(2);
+  const nlohmann::json space_expected{{"id", space.id},
+                                      {"revision", space.revision},
+                                      {"created_at", handlers::rfc3339(space.created_at)},
+                                      {"updated_at", handlers::rfc3339(space.updated_at)},
+                                      {"name", space.name},
+                                      {"owner", "alice"},
+                                      {"size_bytes", space.size_bytes},
+                                      {"server", "host1"},
+                                      {"filesystem_id", space.filesystem_id},
+                                      {"path", space.path},
+                                      {"share", "projects"},
+                                      {"status", model::status_name(space.status)},
+                                      {"status_message", space.status_message},
+                                      {"observed_revision", space.observed_revision}};
+  CHECK(handlers::space_json(space, "alice", "host1", "projects") ==
+        space_expected.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 TEST_CASE("validate_email") {
