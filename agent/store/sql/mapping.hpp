@@ -200,6 +200,11 @@ private:
 };
 
 // The columns every document table starts with.
+// "user 6e19…": how messages name an object by id.
+inline std::string noun_id(std::string_view noun, const model::Id& id) {
+  return std::string(noun) + " " + id;
+}
+
 inline constexpr std::string_view k_base_columns = "id, revision, created_at, updated_at";
 // The status columns of host-applied tables, after the base columns.
 inline constexpr std::string_view k_applied_columns = "status, status_message, observed_revision";

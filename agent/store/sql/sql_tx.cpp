@@ -57,10 +57,6 @@ decltype(auto) with_kind(Kind kind, F&& f) {
   return f(std::type_identity<User>{});
 }
 
-std::string noun_id(std::string_view noun, const Id& id) {
-  return std::string(noun) + " " + id;
-}
-
 std::string quoted(const Value& v) {
   if (const auto* s = std::get_if<std::string>(&v)) {
     return "'" + *s + "'";
@@ -567,89 +563,6 @@ Result<App> SqlTx::find_app_by_token(const std::string& token_sha256) {
 }
 Result<JoinToken> SqlTx::find_join_token(const std::string& token_sha256) {
   return find_one<JoinToken>("token_sha256 = $1", {token_sha256}, "join token");
-}
-
-Result<UserSecrets> SqlTx::get_user_secrets(const Id& user_id) {
-  auto r = query("SELECT password_hash, nt_hash FROM users WHERE id = $1", {user_id},
-                 "read user secrets");
-  if (!r) {
-    return std::unexpected(r.error());
-  }
-  if (r->rows.empty()) {
-    return fail(ErrorCode::not_found, noun_id("user", user_id) + " does not exist");
-  }
-  return UserSecrets{r->rows[0].cells[0], r->rows[0].cells[1]};
-}
-
-Result<Revision> SqlTx::set_user_secrets(const Id& user_id, const UserSecrets& secrets) {
-  auto rev = write_rev("set user secrets");
-  if (!rev) {
-    return std::unexpected(rev.error());
-  }
-  auto opt = [](const std::optional<std::string>& s) -> Value {
-    return s ? Value{*s} : Value{std::monostate{}};
-  };
-  auto r = query(
-      "UPDATE users SET password_hash = $2, nt_hash = $3, revision = $4, "
-      "updated_at = $5 WHERE id = $1",
-      {user_id, opt(secrets.password_hash), opt(secrets.nt_hash), *rev, model::to_micros(now())},
-      "set user secrets");
-  if (!r) {
-    return std::unexpected(r.error());
-  }
-  if (r->affected == 0) {
-    return fail(ErrorCode::not_found, noun_id("user", user_id) + " does not exist");
-  }
-  record(Kind::user, user_id, false);
-  return *rev;
-}
-
-Status SqlTx::touch_app(const Id& app_id, Timestamp when) {
-  if (!m_writable) {
-    return fail(ErrorCode::internal, "touch app: a write in a read-only transaction");
-  }
-  auto r = query("UPDATE apps SET last_used_at = $2 WHERE id = $1",
-                 {app_id, model::to_micros(when)}, "touch app");
-  if (!r) {
-    return std::unexpected(r.error());
-  }
-  if (r->affected == 0) {
-    return fail(ErrorCode::not_found, noun_id("app", app_id) + " does not exist");
-  }
-  return {};
-}
-
-Result<std::vector<Id>> SqlTx::ids(std::string_view sql, const Params& params) {
-  auto r = query(sql, params, "read ids");
-  if (!r) {
-    return std::unexpected(r.error());
-  }
-  std::vector<Id> out;
-  out.reserve(r->rows.size());
-  for (const Row& row : r->rows) {
-    out.push_back(row.cells.empty() ? "" : row.cells[0].value_or(""));
-  }
-  return out;
-}
-
-Status SqlTx::touch_shares(const std::vector<Id>& share_ids) {
-  if (share_ids.empty()) {
-    return {};
-  }
-  auto rev = write_rev("mark shares for rendering");
-  if (!rev) {
-    return std::unexpected(rev.error());
-  }
-  for (const Id& id : share_ids) {
-    auto r = query("UPDATE shares SET revision = $2, updated_at = $3, status = 'pending' "
-                   "WHERE id = $1",
-                   {id, *rev, model::to_micros(now())}, "mark share for rendering");
-    if (!r) {
-      return std::unexpected(r.error());
-    }
-    record(Kind::share, id, false);
-  }
-  return {};
 }
 
 } // namespace sharectl::store::sql

@@ -492,4 +492,37 @@ Result<std::vector<AuditEvent>> SqlTx::list_audit(const AuditQuery& q) {
   return select_many<AuditEvent>(tail, params);
 }
 
+Result<std::vector<Id>> SqlTx::ids(std::string_view sql, const Params& params) {
+  auto r = query(sql, params, "read ids");
+  if (!r) {
+    return std::unexpected(r.error());
+  }
+  std::vector<Id> out;
+  out.reserve(r->rows.size());
+  for (const Row& row : r->rows) {
+    out.push_back(row.cells.empty() ? "" : row.cells[0].value_or(""));
+  }
+  return out;
+}
+
+Status SqlTx::touch_shares(const std::vector<Id>& share_ids) {
+  if (share_ids.empty()) {
+    return {};
+  }
+  auto rev = write_rev("mark shares for rendering");
+  if (!rev) {
+    return std::unexpected(rev.error());
+  }
+  for (const Id& id : share_ids) {
+    auto r = query("UPDATE shares SET revision = $2, updated_at = $3, status = 'pending' "
+                   "WHERE id = $1",
+                   {id, *rev, model::to_micros(now())}, "mark share for rendering");
+    if (!r) {
+      return std::unexpected(r.error());
+    }
+    record(Kind::share, id, false);
+  }
+  return {};
+}
+
 } // namespace sharectl::store::sql

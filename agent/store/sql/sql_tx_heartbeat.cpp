@@ -1,6 +1,8 @@
-// SqlTx, part 3: heartbeat bookkeeping. A host's liveness figures and its filesystems' free
-// bytes are written in place: no new revision and no change-feed entry, so a beat every few
-// seconds neither moves the store revision nor wakes any host's reconcile loop.
+// SqlTx, part 3: bookkeeping written in place. A host's liveness figures, its filesystems' free
+// bytes and an app's last use: no new revision and no change-feed entry, so a heartbeat every
+// few seconds or a flush of app use times neither moves the store revision nor wakes any host's
+// reconcile loop.
+#include "agent/store/sql/mapping.hpp"
 #include "agent/store/sql/sql_tx.hpp"
 
 namespace sharectl::store::sql {
@@ -45,6 +47,21 @@ Status SqlTx::touch_filesystem(const FileSystem& figures) {
   }
   if (r->affected == 0) {
     return fail(ErrorCode::not_found, "filesystem " + figures.id + " does not exist");
+  }
+  return {};
+}
+
+Status SqlTx::touch_app(const Id& app_id, Timestamp when) {
+  if (!m_writable) {
+    return fail(ErrorCode::internal, "touch app: a write in a read-only transaction");
+  }
+  auto r = query("UPDATE apps SET last_used_at = $2 WHERE id = $1",
+                 {app_id, model::to_micros(when)}, "touch app");
+  if (!r) {
+    return std::unexpected(r.error());
+  }
+  if (r->affected == 0) {
+    return fail(ErrorCode::not_found, noun_id("app", app_id) + " does not exist");
   }
   return {};
 }
