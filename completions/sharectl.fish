@@ -3,7 +3,7 @@
 
 # Prints the command path and the count of positional arguments after it, one a line.
 function __sharectl_state
-    set -l value_flags --actor --app-name --ca-file --comment --config --external-group --group --level --limit --output --owner --path --priority --profile --resource --server --share-name --since --size --space --timeout --user -o
+    set -l value_flags --actor --app-name --ca-file --comment --config --external-group --group --hidden --invitations --level --limit --output --owner --path --priority --profile --read-only --resource --server --share-name --since --size --space --timeout --user -o
     set -l path sharectl
     set -l npos 0
     set -l leaf 0
@@ -73,7 +73,7 @@ function __sharectl_children
         case 'sharectl server fs'
             string split ' ' -- 'list'
         case 'sharectl share'
-            string split ' ' -- 'create list show delete grant revoke access'
+            string split ' ' -- 'create update list show delete grant revoke access'
         case 'sharectl space'
             string split ' ' -- 'create list show resize delete'
         case 'sharectl user'
@@ -133,6 +133,13 @@ complete -c sharectl -n '__sharectl_at "sharectl share create"' -l path -r -d 'a
 complete -c sharectl -n '__sharectl_at "sharectl share create"' -l read-only -d 'nobody may write through this share'
 complete -c sharectl -n '__sharectl_at "sharectl share create"' -l comment -r -d 'a comment clients show'
 complete -c sharectl -n '__sharectl_at "sharectl share create"' -l hidden -d 'not browseable (clients must know the name)'
+complete -c sharectl -n '__sharectl_at "sharectl share create"' -l invitations -xa 'on off' -d 'new grants wait for the grantee to accept (default: the agent'\''s shares.invitations)'
+complete -c sharectl -n '__sharectl_at "sharectl share"' -a update -d 'Change a share'\''s comment, read-only, hidden or invitations setting'
+complete -c sharectl -n '__sharectl_at "sharectl share update"' -l comment -r -d 'a comment clients show'
+complete -c sharectl -n '__sharectl_at "sharectl share update"' -l read-only -xa 'on off' -d 'whether nobody may write through this share'
+complete -c sharectl -n '__sharectl_at "sharectl share update"' -l hidden -xa 'on off' -d 'whether clients must know the name (not browseable)'
+complete -c sharectl -n '__sharectl_at "sharectl share update"' -l invitations -xa 'on off' -d 'new grants wait for the grantee to accept (default: the agent'\''s shares.invitations)'
+complete -c sharectl -n '__sharectl_at "sharectl share update" 0' -xa '(__sharectl_names share)'
 complete -c sharectl -n '__sharectl_at "sharectl share"' -a list -d 'List the shares you can see'
 complete -c sharectl -n '__sharectl_at "sharectl share"' -a show -d 'Show a share'
 complete -c sharectl -n '__sharectl_at "sharectl share show" 0' -xa '(__sharectl_names share)'

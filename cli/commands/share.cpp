@@ -1,4 +1,7 @@
-// share create|list|show|delete|grant|revoke|access: Samba shares of spaces and who may use them.
+// share create|update|list|show|delete|grant|revoke|access: Samba shares of spaces and who may
+// use them.
+#include <tuple>
+
 #include <fmt/core.h>
 
 #include "cli/commands/helpers.hpp"
@@ -55,7 +58,37 @@ int create(Invocation& invocation) {
   if (invocation.has("--comment")) {
     body["comment"] = invocation.value("--comment");
   }
+  if (invocation.has("--invitations")) {
+    body["invitations"] = invocation.value("--invitations") == "on";
+  }
   auto answer = call_json(invocation, "POST", "/api/v1/shares", body);
+  if (!answer) {
+    return invocation.context().fail(answer.error());
+  }
+  return wait_and_print(invocation, *answer, share_path(name), k_share_view,
+                        fmt::format("share {}", name));
+}
+
+// share update: PATCH only what was given; on|off switches, so that each can also be undone.
+int update(Invocation& invocation) {
+  const std::string name = invocation.value("NAME");
+  nlohmann::json body = nlohmann::json::object();
+  if (invocation.has("--comment")) {
+    body["comment"] = invocation.value("--comment");
+  }
+  for (const auto& [flag, field, on_means] :
+       {std::tuple{"--read-only", "read_only", true}, std::tuple{"--hidden", "browseable", false},
+        std::tuple{"--invitations", "invitations", true}}) {
+    if (invocation.has(flag)) {
+      body[field] = (invocation.value(flag) == "on") == on_means;
+    }
+  }
+  if (body.empty()) {
+    return invocation.context().fail(
+        usage_error("give at least one of --comment, --read-only, --hidden, --invitations")
+            .error());
+  }
+  auto answer = call_json(invocation, "PATCH", share_path(name), body);
   if (!answer) {
     return invocation.context().fail(answer.error());
   }
@@ -107,18 +140,40 @@ void add_share_commands(CommandTable& table) {
   const ArgSpec name{"NAME", "the share's name", CompletionSource::share};
   const FlagSpec user{"--user", "USER", "a user", CompletionSource::user};
   const FlagSpec group{"--group", "GROUP", "a group", CompletionSource::group};
+  const std::vector<std::string> on_off{"on", "off"};
+  const FlagSpec invitations{"--invitations",
+                             "SWITCH",
+                             "new grants wait for the grantee to accept (default: the agent's "
+                             "shares.invitations)",
+                             CompletionSource::choices,
+                             false,
+                             on_off};
   table.groups.push_back({{"share"}, "Shares: spaces published over SMB, and who may use them"});
   table.commands.push_back(
       {{"share", "create"},
-       "NAME --space SPACE [--path SUBDIR] [--read-only] [--comment TEXT] [--hidden]",
+       "NAME --space SPACE [--path SUBDIR] [--read-only] [--comment TEXT] [--hidden] "
+       "[--invitations on|off]",
        "Publish a space (or a directory of it) as a share",
        {{"NAME", "the new share's name"}},
        {{"--space", "SPACE", "the space (NAME or OWNER/NAME)", CompletionSource::space, true},
         {"--path", "SUBDIR", "a directory inside the space to share"},
         {"--read-only", "", "nobody may write through this share"},
         {"--comment", "TEXT", "a comment clients show"},
-        {"--hidden", "", "not browseable (clients must know the name)"}},
+        {"--hidden", "", "not browseable (clients must know the name)"},
+        invitations},
        create});
+  table.commands.push_back(
+      {{"share", "update"},
+       "NAME [--comment TEXT] [--read-only on|off] [--hidden on|off] [--invitations on|off]",
+       "Change a share's comment, read-only, hidden or invitations setting",
+       {name},
+       {{"--comment", "TEXT", "a comment clients show"},
+        {"--read-only", "SWITCH", "whether nobody may write through this share",
+         CompletionSource::choices, false, on_off},
+        {"--hidden", "SWITCH", "whether clients must know the name (not browseable)",
+         CompletionSource::choices, false, on_off},
+        invitations},
+       update});
   table.commands.push_back(
       {{"share", "list"}, "", "List the shares you can see", {}, {}, list_shares});
   table.commands.push_back({{"share", "show"}, "NAME", "Show a share", {name}, {}, show_share});
