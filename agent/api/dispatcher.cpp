@@ -1,7 +1,11 @@
 #include "agent/api/dispatcher.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
 #include <exception>
+#include <random>
 
 #include "common/util/random.hpp"
 
@@ -29,16 +33,48 @@ void Dispatcher::log(std::string_view message) const {
   }
 }
 
+namespace {
+
+// A UUID v4 for a request id. Request ids must be unique, not unpredictable (they are echoed to
+// the client and logged), so each thread draws them from its own generator seeded once from the
+// CSPRNG instead of asking the CSPRNG per request.
+std::string request_uuid() {
+  thread_local std::mt19937_64 generator = [] {
+    std::uint64_t seed[2] = {0, 0};
+    if (auto bytes = random_bytes(sizeof seed)) {
+      std::memcpy(seed, bytes->data(), sizeof seed);
+    } else {
+      std::random_device device;
+      seed[0] = (std::uint64_t{device()} << 32) ^ device();
+      seed[1] =
+          static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    }
+    std::seed_seq sequence{seed[0], seed[0] >> 32, seed[1], seed[1] >> 32};
+    return std::mt19937_64(sequence);
+  }();
+  const std::uint64_t high = (generator() & ~std::uint64_t{0xf000}) | 0x4000; // version 4
+  const std::uint64_t low =
+      (generator() & ~(std::uint64_t{0xc} << 60)) | (std::uint64_t{0x8} << 60); // variant 10
+  static constexpr char k_digits[] = "0123456789abcdef";
+  std::string out(36, '-');
+  std::size_t at = 0;
+  for (int nibble = 0; nibble < 32; ++nibble) {
+    if (at == 8 || at == 13 || at == 18 || at == 23) {
+      ++at;
+    }
+    const std::uint64_t word = nibble < 16 ? high : low;
+    out[at++] = k_digits[(word >> (60 - 4 * (nibble % 16))) & 0xf];
+  }
+  return out;
+}
+
+} // namespace
+
 std::string Dispatcher::request_id_for(std::string_view client_id) {
   if (valid_request_id(client_id)) {
     return std::string(client_id);
   }
-  try {
-    return uuid_v4();
-  } catch (const std::exception&) {
-    static std::atomic<std::uint64_t> counter{0};
-    return "req-" + std::to_string(counter.fetch_add(1) + 1);
-  }
+  return request_uuid();
 }
 
 bool Dispatcher::sendable_header(std::string_view name, std::string_view value) {

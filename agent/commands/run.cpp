@@ -13,11 +13,13 @@
 #include <spdlog/sinks/systemd_sink.h>
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 #include "agent/api/server.hpp"
 #include "agent/auth/app_expiry.hpp"
 #include "agent/commands/commands.hpp"
 #include "agent/commands/common.hpp"
+#include "agent/commands/log_sink.hpp"
 #include "agent/handlers/account.hpp"
 #include "agent/handlers/authenticate.hpp"
 #include "agent/handlers/context.hpp"
@@ -39,8 +41,10 @@ std::shared_ptr<spdlog::logger> make_logger(config::LogLevel level) {
         "sharectl-agent", std::make_shared<spdlog::sinks::systemd_sink_mt>("sharectl-agent"));
     logger->set_pattern("%v");
   } else {
-    logger = std::make_shared<spdlog::logger>("sharectl-agent",
-                                              std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    // On a terminal every line at once; otherwise in batches (log_sink.hpp).
+    auto sink = isatty(STDERR_FILENO) != 0 ? std::make_shared<spdlog::sinks::stderr_sink_mt>()
+                                           : make_buffered_stderr_sink();
+    logger = std::make_shared<spdlog::logger>("sharectl-agent", std::move(sink));
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
   }
   switch (level) {
@@ -60,7 +64,7 @@ std::shared_ptr<spdlog::logger> make_logger(config::LogLevel level) {
     logger->set_level(spdlog::level::err);
     break;
   }
-  logger->flush_on(spdlog::level::info);
+  logger->flush_on(spdlog::level::warn); // and run's loop flushes every second
   return logger;
 }
 
@@ -210,6 +214,7 @@ int run(const RunOptions& options) {
   while (signal_number <= 0) {
     timespec wait{1, 0};
     signal_number = sigtimedwait(&stop_signals, nullptr, &wait);
+    log->flush(); // batched lines wait at most about a second
     const auto now = Steady::now();
     if (now >= next_flush) {
       flush_last_used(context, *log);
@@ -232,6 +237,7 @@ int run(const RunOptions& options) {
   (*server)->stop();
   flush_last_used(context, *log);
   log->info("AGENT-I004 stopped");
+  log->flush();
   return k_exit_ok;
 }
 

@@ -1,4 +1,9 @@
+#include <regex>
+#include <set>
 #include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include <doctest/doctest.h>
 
@@ -152,6 +157,28 @@ TEST_SUITE("agent.api.dispatcher") {
     CHECK(refused.response->headers.get("Retry-After") == "1");
     dispatcher.invoke(first);
     CHECK(dispatcher.route(third).blocking);
+  }
+
+  TEST_CASE("generated request ids are UUID v4, and distinct across threads") {
+    const std::regex uuid_v4("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+    std::vector<std::string> ids[2];
+    std::thread other([&] {
+      for (int i = 0; i < 5000; ++i) {
+        ids[1].push_back(Dispatcher::request_id_for(""));
+      }
+    });
+    for (int i = 0; i < 5000; ++i) {
+      ids[0].push_back(Dispatcher::request_id_for(""));
+    }
+    other.join();
+    std::set<std::string> seen;
+    for (const auto& list : ids) {
+      for (const auto& id : list) {
+        REQUIRE_MESSAGE(std::regex_match(id, uuid_v4), id);
+        seen.insert(id);
+      }
+    }
+    CHECK(seen.size() == 10000);
   }
 
   TEST_CASE("request ids and response headers are checked") {
