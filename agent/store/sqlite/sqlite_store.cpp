@@ -3,6 +3,7 @@
 // writers queue instead of spinning on SQLITE_BUSY; busy_timeout for other processes.
 #include "agent/store/sqlite/sqlite_store.hpp"
 
+#include <mutex>
 #include <unordered_map>
 
 #include <sqlite3.h>
@@ -191,6 +192,10 @@ private:
 
 Result<std::unique_ptr<sql::Connection>> connect(const std::string& path, bool memory,
                                                  std::chrono::milliseconds busy_timeout) {
+  // SQLite counts every allocation under one process-wide mutex unless told otherwise before its
+  // first use; nothing here reads those counters, and the worker threads would contend on it.
+  static std::once_flag configured;
+  std::call_once(configured, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
