@@ -154,7 +154,7 @@ public:
 
 private:
   SqlResult<sqlite3_stmt*> prepare(std::string_view text) {
-    auto it = m_cache.find(std::string(text));
+    auto it = m_cache.find(text);
     if (it != m_cache.end()) {
       return it->second;
     }
@@ -187,7 +187,14 @@ private:
   }
 
   sqlite3* m_db;
-  std::unordered_map<std::string, sqlite3_stmt*> m_cache;
+  // Looked up by the statement's text without copying it (transparent hash and equality).
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const {
+      return std::hash<std::string_view>{}(text);
+    }
+  };
+  std::unordered_map<std::string, sqlite3_stmt*, TextHash, std::equal_to<>> m_cache;
 };
 
 Result<std::unique_ptr<sql::Connection>> connect(const std::string& path, bool memory,
