@@ -69,10 +69,14 @@ std::string token_hash(std::string_view token) {
 }
 
 bool token_matches(std::string_view presented, std::string_view stored_sha256_hex) {
-  if (stored_sha256_hex.size() != 64) {
+  return token_hash_matches(sha256_hex(presented), stored_sha256_hex);
+}
+
+bool token_hash_matches(std::string_view presented_sha256_hex, std::string_view stored_sha256_hex) {
+  if (stored_sha256_hex.size() != 64 || presented_sha256_hex.size() != 64) {
     return false;
   }
-  return constant_time_equal(sha256_hex(presented), ascii_lower(stored_sha256_hex));
+  return constant_time_equal(ascii_lower(presented_sha256_hex), ascii_lower(stored_sha256_hex));
 }
 
 bool is_app_token_shape(std::string_view token) {

@@ -36,6 +36,10 @@ std::string token_hash(std::string_view token);
 // the same time wherever they differ. False for a stored value of the wrong length. Never fails.
 bool token_matches(std::string_view presented, std::string_view stored_sha256_hex);
 
+// token_matches() for a presented token already hashed with token_hash() (the look-up hashed
+// it): compares the two hex digests in constant time, case-insensitively. Never fails.
+bool token_hash_matches(std::string_view presented_sha256_hex, std::string_view stored_sha256_hex);
+
 // Whether a string has the shape of an app token (43 base64url characters). Never fails.
 bool is_app_token_shape(std::string_view token);
 

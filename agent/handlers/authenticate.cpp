@@ -154,7 +154,7 @@ std::expected<Caller, api::Refusal> authenticate_request(AgentContext& context,
     context.callers.put(hash, *found, seen, read_at);
   }
   // The look-up was by hash; compare again in constant time and check the pair belongs together.
-  if (!auth::token_matches(credentials->token, found->app.token_sha256) ||
+  if (!auth::token_hash_matches(hash, found->app.token_sha256) ||
       found->app.user_id != *credentials->user_id) {
     return std::unexpected(unauthenticated());
   }

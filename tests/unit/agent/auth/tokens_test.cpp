@@ -59,6 +59,11 @@ TEST_SUITE("auth") {
     CHECK_FALSE(token_matches(t->token, t->sha256_hex.substr(0, 63)));
     CHECK_FALSE(token_matches(t->token, ""));
     CHECK_FALSE(token_matches("", t->sha256_hex));
+    CHECK(token_hash_matches(token_hash(t->token), t->sha256_hex));
+    CHECK(token_hash_matches(token_hash(t->token), upper));
+    CHECK_FALSE(token_hash_matches(token_hash(other), t->sha256_hex));
+    CHECK_FALSE(token_hash_matches(token_hash(t->token).substr(0, 63), t->sha256_hex));
+    CHECK_FALSE(token_hash_matches("", ""));
   }
 
   TEST_CASE("tokens: shapes of tokens and UUIDs") {
