@@ -8,9 +8,9 @@
 #include "agent/auth/password.hpp"
 #include "agent/auth/tokens.hpp"
 #include "agent/authz/authorize.hpp"
-#include "agent/authz/roles.hpp"
 #include "agent/handlers/caller_cache.hpp"
 #include "agent/handlers/render.hpp"
+#include "agent/handlers/space_authz.hpp"
 
 namespace sharectl::agent::handlers {
 
@@ -174,40 +174,12 @@ std::expected<Caller, api::Refusal> authenticate_request(AgentContext& context,
 
 Status authorize_caller(AgentContext& context, const Caller& caller, std::string_view action,
                         const std::string& resource) {
-  struct Inputs {
-    std::vector<model::Binding> bindings;
-    std::vector<model::Role> roles;
-    std::vector<model::Rule> rules;
-  };
-  auto inputs = context.store.view_result([&](store::Tx& tx) -> Result<Inputs> {
-    Inputs out;
-    auto bindings = tx.applicable_bindings(caller.user.id, {}, std::nullopt);
-    auto roles = tx.list<model::Role>();
-    auto rules = tx.list<model::Rule>();
-    if (!bindings || !roles || !rules) {
-      return std::unexpected(!bindings ? bindings.error() : !roles ? roles.error() : rules.error());
-    }
-    out.bindings = std::move(*bindings);
-    out.roles = std::move(*roles);
-    out.rules = std::move(*rules);
-    return out;
-  });
-  if (!inputs) {
-    return std::unexpected(inputs.error());
+  auto decision = decide(context, caller, action, authz::Resource{resource, std::nullopt, false});
+  if (!decision) {
+    return std::unexpected(decision.error());
   }
-  auto catalog = authz::RoleCatalog::from_store(inputs->roles, inputs->rules);
-  if (!catalog) {
-    return std::unexpected(catalog.error());
-  }
-  std::vector<authz::EffectiveBinding> effective;
-  for (const auto& binding : inputs->bindings) {
-    effective.push_back(authz::effective_binding(binding));
-  }
-  authz::Resource target{resource, std::nullopt, false};
-  const auto decision =
-      authz::authorize(authz::subject_of(caller.user), action, target, effective, *catalog);
-  if (!decision.allowed) {
-    return fail(ErrorCode::forbidden, decision.reason);
+  if (!decision->allowed) {
+    return fail(ErrorCode::forbidden, decision->reason);
   }
   return {};
 }

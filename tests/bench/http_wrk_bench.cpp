@@ -28,6 +28,7 @@
 #include "agent/store/store.hpp"
 #include "common/http/client.hpp"
 #include "common/util/process.hpp"
+#include "tests/bench/bench_support.hpp"
 #include "tests/support/agent_process.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/ports.hpp"
@@ -35,6 +36,8 @@
 
 using namespace sharectl;
 using Clock = std::chrono::steady_clock;
+using bench::die;
+using bench::median;
 
 namespace {
 
@@ -54,11 +57,6 @@ struct WrkResult {
   double cpu_us = 0;   // the server's CPU time (user + system) per request
   std::string problem; // non-2xx answers, socket errors, or wrk's failure
 };
-
-[[noreturn]] void die(const std::string& message) {
-  std::fprintf(stderr, "http_wrk_bench: %s\n", message.c_str());
-  std::exit(1);
-}
 
 double to_ms(double value, const std::string& unit) {
   return unit == "us" ? value / 1000 : unit == "s" ? value * 1000 : value;
@@ -131,11 +129,6 @@ WrkResult run_wrk(const Options& o, const std::string& url, const std::vector<st
     }
   }
   return out;
-}
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values.empty() ? 0 : values[values.size() / 2];
 }
 
 double percentile(std::vector<double> values, double p) {
@@ -248,7 +241,9 @@ std::vector<std::string> header_lines(const http::HttpHeaders& headers) {
 
 } // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   Options o;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
@@ -377,4 +372,15 @@ int main(int argc, char** argv) {
   (void)(*agent)->stop();
   (void)bare->stop(SIGTERM, std::chrono::seconds(5));
   return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) { // die(): fixtures were stopped on the way out
+    std::fprintf(stderr, "http_wrk_bench: %s\n", e.what());
+    return 1;
+  }
 }
