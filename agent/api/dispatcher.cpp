@@ -25,7 +25,9 @@ std::vector<std::pair<std::string, std::string>> slots_of(const Router& router) 
 
 Dispatcher::Dispatcher(Router router, ServerHooks hooks, std::size_t max_queued)
     : m_router(std::move(router)), m_hooks(std::move(hooks)),
-      m_metrics(std::make_unique<Metrics>(slots_of(m_router))), m_max_queued(max_queued) {}
+      m_metrics(std::make_unique<Metrics>(slots_of(m_router))), m_max_queued(max_queued),
+      m_cached_answers(&m_metrics->counter("sharectl_http_cached_answers_total",
+                                           "Requests answered from the answer cache")) {}
 
 void Dispatcher::log(std::string_view message) const {
   if (m_hooks.log) {
@@ -77,6 +79,30 @@ std::string Dispatcher::request_id_for(std::string_view client_id) {
   return request_uuid();
 }
 
+Dispatcher::CacheUse Dispatcher::cache_use(const Headers& headers) {
+  auto use = CacheUse::use;
+  const auto directives = [&](std::string_view value, bool pragma) {
+    while (!value.empty()) {
+      const auto comma = value.find(',');
+      auto item = trim_spaces(value.substr(0, comma));
+      value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
+      if (iequals(item, "no-store") && !pragma) {
+        use = CacheUse::bypass;
+      } else if ((iequals(item, "no-cache") || (iequals(item, "max-age=0") && !pragma)) &&
+                 use == CacheUse::use) {
+        use = CacheUse::refresh;
+      }
+    }
+  };
+  for (const auto value : headers.get_all("Cache-Control")) {
+    directives(value, false);
+  }
+  for (const auto value : headers.get_all("Pragma")) {
+    directives(value, true);
+  }
+  return use;
+}
+
 bool Dispatcher::sendable_header(std::string_view name, std::string_view value) {
   const bool name_ok = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -125,6 +151,20 @@ Dispatcher::Plan Dispatcher::route(Request& request) {
   request.route = match.route;
   request.path_params = std::move(match.params);
   request.query_params = std::move(*query);
+  if (match.route->cacheable && m_hooks.cached_answer &&
+      cache_use(request.headers) == CacheUse::use) {
+    std::optional<Response> kept;
+    try {
+      kept = m_hooks.cached_answer(request);
+    } catch (const std::exception&) {
+      kept.reset(); // e.g. bad_alloc: answer the slow way
+    }
+    if (kept) {
+      m_cached_answers->inc();
+      plan.response = std::move(kept);
+      return plan;
+    }
+  }
   plan.blocking = match.route->blocking;
   if (plan.blocking && m_queued.fetch_add(1) >= m_max_queued) {
     m_queued.fetch_sub(1);
@@ -163,7 +203,14 @@ Response Dispatcher::invoke(Request& request) {
       }
     }
     auto result = route.handler(request);
-    return result ? std::move(*result) : error_response(result.error(), request.request_id);
+    if (!result) {
+      return error_response(result.error(), request.request_id);
+    }
+    if (route.cacheable && result->status == 200 && m_hooks.remember &&
+        cache_use(request.headers) != CacheUse::bypass) {
+      m_hooks.remember(request, *result);
+    }
+    return std::move(*result);
   } catch (const std::exception& e) {
     log("handler for " + route.method + " " + route.pattern + " threw: " + e.what());
   } catch (...) {

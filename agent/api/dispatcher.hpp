@@ -36,14 +36,16 @@ public:
   Dispatcher(Router router, ServerHooks hooks, std::size_t max_queued);
 
   // Fills request.path/query (from target), route, path_params and query_params. Answers at
-  // once with 400 (hostile path, bad query), 404, 405 + Allow, or 503 + Retry-After when the
-  // worker queue is full; otherwise says where the handler runs. A blocking plan holds a queue
+  // once with 400 (hostile path, bad query), 404, 405 + Allow, a kept answer of a cacheable
+  // route (hooks.cached_answer), or 503 + Retry-After when the worker queue is full; otherwise
+  // says where the handler runs. A blocking plan holds a queue
   // place until invoke() returns.
   Plan route(Request& request);
 
   // Authorizes (routes not open to anyone; 401 when no authorizer is configured) and runs the
-  // handler; an Error becomes its SPEC error response, an exception a 500 that hides the detail
-  // (logged through hooks.log). Releases the queue place of a blocking plan.
+  // handler (offering a cacheable route's 200 to hooks.remember); an Error becomes its SPEC error
+  // response, an exception a 500 that hides the detail (logged through hooks.log). Releases the
+  // queue place of a blocking plan.
   Response invoke(Request& request);
 
   // Stamps X-Request-Id, records the metrics of `slot` and writes the access log entry.
@@ -61,6 +63,12 @@ public:
   // it, else a fresh UUID. Never fails.
   static std::string request_id_for(std::string_view client_id);
 
+  // What the client's Cache-Control (or Pragma) lets the agent do with kept answers: use them,
+  // only refresh them (no-cache, max-age=0: answer afresh, keep the new answer) or neither
+  // (no-store). Never fails.
+  enum class CacheUse { use, refresh, bypass };
+  static CacheUse cache_use(const Headers& headers);
+
   // Whether a response header a handler set may be sent (token name, no CR/LF/NUL in value).
   static bool sendable_header(std::string_view name, std::string_view value);
 
@@ -70,6 +78,7 @@ private:
   std::unique_ptr<Metrics> m_metrics;
   std::size_t m_max_queued;
   std::atomic<std::size_t> m_queued{0};
+  Counter* m_cached_answers;
 };
 
 } // namespace sharectl::agent::api

@@ -196,6 +196,11 @@ Result<Router> Router::create(std::vector<Route> routes) {
     if (!route.handler) {
       return fail(ErrorCode::internal, "route " + where + ": no handler");
     }
+    if (route.cacheable &&
+        (route.method != "GET" || route.permission.access == Access::anyone || !route.blocking)) {
+      return fail(ErrorCode::internal,
+                  "route " + where + ": only an authenticated, blocking GET may be cached");
+    }
     if (route.pattern.empty() || route.pattern.front() != '/') {
       return fail(ErrorCode::internal, "route " + where + ": pattern must start with '/'");
     }

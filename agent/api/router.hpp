@@ -94,6 +94,10 @@ struct Route {
   Permission permission;
   std::string summary;  // one line for the OpenAPI document
   bool blocking = true; // false: the handler never blocks and may run on an I/O thread
+  // A GET whose 200 answer is a function of the caller, the request target and the store's
+  // state alone (no clock beyond the cache's second, no host facts): a repeat may be answered
+  // from ServerHooks::cached_answer without running the handler. Set it with cached().
+  bool cacheable = false;
   // For the OpenAPI document: the request body (none when unset), the success status and the
   // success body (none, e.g. 204, when unset). Set them with takes() / answers().
   std::optional<Schema> request_body = std::nullopt;
@@ -103,6 +107,11 @@ struct Route {
   // This route with its request body schema.
   Route takes(Schema body) && {
     request_body = std::move(body);
+    return std::move(*this);
+  }
+  // This route, marked cacheable (see `cacheable`).
+  Route cached() && {
+    cacheable = true;
     return std::move(*this);
   }
   // This route with its success status and body schema (nullopt: no body).

@@ -78,6 +78,16 @@ struct ServerHooks {
   // Called for every route whose permission is not Access::anyone, before its handler. When
   // unset, such routes are refused with 401 (deny by default).
   Authorizer authorize;
+  // For a GET or HEAD of a cacheable route (Route::cacheable) that the client lets us answer
+  // from a cache (no Cache-Control no-cache/no-store/max-age=0, no Pragma: no-cache): called on
+  // the I/O thread after routing. Returns the answer when it can give one without blocking and
+  // without changing anything (a repeat whose kept answer is still valid for this caller),
+  // nullopt to authorize and run the handler as usual. Must not throw.
+  std::function<std::optional<Response>(Request&)> cached_answer;
+  // Called on the worker after a cacheable route's handler answered 200 (authorization done,
+  // Request::auth set), unless the client sent Cache-Control: no-store, so that the answer may
+  // be kept for cached_answer.
+  std::function<void(const Request&, const Response&)> remember;
   // GET /readyz: 200 when it succeeds, 503 with its error otherwise. Unset: always ready.
   std::function<Status()> readiness;
   // Called once per request when its response is ready (on an I/O thread; keep it cheap).

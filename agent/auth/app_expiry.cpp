@@ -32,6 +32,7 @@ bool LastUsedTracker::note_use(const model::Id& app_id, Timestamp stored_last_us
     return false;
   }
   m_pending[app_id] = now;
+  m_generation.fetch_add(1, std::memory_order_release);
   return true;
 }
 
@@ -46,12 +47,17 @@ std::map<model::Id, Timestamp> LastUsedTracker::flush() {
   std::lock_guard lock(m_mutex);
   std::map<model::Id, Timestamp> out;
   out.swap(m_pending);
+  if (!out.empty()) {
+    m_generation.fetch_add(1, std::memory_order_release);
+  }
   return out;
 }
 
 void LastUsedTracker::forget(const model::Id& app_id) {
   std::lock_guard lock(m_mutex);
-  m_pending.erase(app_id);
+  if (m_pending.erase(app_id) > 0) {
+    m_generation.fetch_add(1, std::memory_order_release);
+  }
 }
 
 std::size_t LastUsedTracker::pending_count() const {

@@ -3,8 +3,10 @@
 // batches last_used_at updates in memory so an authenticated request does not write the store.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -60,10 +62,15 @@ public:
   // How many apps have a pending use.
   std::size_t pending_count() const;
 
+  // A number that grows whenever what effective_last_used() answers may have changed (a use
+  // recorded, a flush, a forget), so that answers built from it can be kept until it moves.
+  std::uint64_t generation() const { return m_generation.load(std::memory_order_acquire); }
+
 private:
   std::chrono::microseconds m_granularity;
   mutable std::mutex m_mutex;
   std::map<model::Id, Timestamp> m_pending;
+  std::atomic<std::uint64_t> m_generation{0};
 };
 
 } // namespace sharectl::agent::auth

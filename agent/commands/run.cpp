@@ -169,7 +169,7 @@ int run(const RunOptions& options) {
   server_config.cert_file = cfg.tls.cert;
   server_config.key_file = cfg.tls.key;
   api::ServerHooks hooks;
-  hooks.authorize = handlers::make_authorizer(context);
+  handlers::install_hooks(context, hooks);
   hooks.readiness = [&context]() -> Status {
     auto revision = context.store.current_revision();
     if (!revision) {

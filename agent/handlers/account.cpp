@@ -604,6 +604,7 @@ std::vector<api::Route> account_routes(AgentContext& context) {
           .answers(201, schemas::login_answer()),
       api::Route{"GET", "/api/v1/apps", bind(list_apps), Permission::authenticated(),
                  "List the caller's apps"}
+          .cached()
           .answers(200, api::Schema::list_of(schemas::app())),
       api::Route{"DELETE", "/api/v1/apps", bind(delete_all_apps), Permission::authenticated(),
                  "Log out of every app of the caller"}
@@ -613,6 +614,7 @@ std::vector<api::Route> account_routes(AgentContext& context) {
           .answers(204),
       api::Route{"GET", "/api/v1/whoami", bind(whoami), Permission::authenticated(),
                  "The caller: user, roles, current app"}
+          .cached()
           .answers(200, schemas::whoami()),
       api::Route{"PUT", "/api/v1/users/me/password", bind(change_password),
                  Permission::authenticated(), "Change the caller's password; ends their other apps"}

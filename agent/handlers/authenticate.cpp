@@ -92,7 +92,7 @@ std::expected<Caller, api::Refusal> authenticate_basic(AgentContext& context,
     return std::unexpected(unauthenticated("invalid username, email or password"));
   }
   context.limiter.record_success(key);
-  return Caller{std::move(*account->user), model::App{}};
+  return Caller{std::move(*account->user), model::App{}, ReadStamp{}};
 }
 
 // The app with this token hash and its user, from the store.
@@ -106,7 +106,7 @@ Result<Caller> read_caller(AgentContext& context, const std::string& token_hash)
     if (!user) {
       return std::unexpected(user.error());
     }
-    return Caller{std::move(*user), std::move(*app)};
+    return Caller{std::move(*user), std::move(*app), ReadStamp{}};
   });
 }
 
@@ -119,6 +119,38 @@ Result<Caller> authenticate(AgentContext& context, const api::Request& request) 
   }
   return std::move(*caller);
 }
+
+namespace {
+
+// Where this request's reads begin (see ReadStamp).
+ReadStamp read_stamp(AgentContext& context) {
+  return ReadStamp{context.store.seen_revision(), context.last_used.generation(),
+                   context.clock.now()};
+}
+
+// Whether the app found by the token's hash is the one the credentials name and may be used at
+// stamp.at: the hash compared again in constant time, the X-User-ID it belongs to, idle and
+// absolute expiry, an active user. Returns the app's effective last use; unauthenticated when
+// refused.
+Result<model::Timestamp> admit(AgentContext& context, const Caller& found,
+                               const std::string& token_hash, const std::string& user_id,
+                               const ReadStamp& stamp) {
+  if (!auth::token_hash_matches(token_hash, found.app.token_sha256) ||
+      found.app.user_id != user_id) {
+    return std::unexpected(unauthenticated());
+  }
+  const auto last_used =
+      context.last_used.effective_last_used(found.app.id, found.app.last_used_at);
+  if (auth::app_expired(found.app.created_at, last_used, stamp.at, context.lifetime)) {
+    return std::unexpected(unauthenticated("the app has expired; log in again"));
+  }
+  if (!found.user.is_active) {
+    return std::unexpected(unauthenticated());
+  }
+  return last_used;
+}
+
+} // namespace
 
 std::expected<Caller, api::Refusal> authenticate_request(AgentContext& context,
                                                          const api::Request& request) {
@@ -139,37 +171,58 @@ std::expected<Caller, api::Refusal> authenticate_request(AgentContext& context,
     return std::unexpected(app_shape.error());
   }
   const std::string hash = auth::token_hash(credentials->token);
-  // The revision is read before the store so that a commit racing the read leaves the entry stale.
-  const auto seen = context.store.seen_revision();
+  // The stamp is taken before the store is read so that a commit racing the read leaves what is
+  // kept from it (the caller here, the answer later) stale rather than wrong.
+  const auto stamp = read_stamp(context);
   const auto read_at = CallerCache::Clock::now();
-  auto cached = context.callers.find(hash, seen, read_at);
-  auto found = cached ? Result<Caller>(std::move(*cached)) : read_caller(context, hash);
+  const auto cached = context.callers.find(hash, stamp.revision, read_at);
+  auto found = cached ? Result<Caller>(*cached) : read_caller(context, hash);
+  if (found && !cached) {
+    context.callers.put(hash, *found, stamp.revision, read_at);
+  }
   if (!found) {
     if (found.error().code == ErrorCode::not_found) {
       return std::unexpected(unauthenticated());
     }
     return std::unexpected(found.error());
   }
-  if (!cached) {
-    context.callers.put(hash, *found, seen, read_at);
+  auto last_used = admit(context, *found, hash, *credentials->user_id, stamp);
+  if (!last_used) {
+    return std::unexpected(last_used.error());
   }
-  // The look-up was by hash; compare again in constant time and check the pair belongs together.
-  if (!auth::token_hash_matches(hash, found->app.token_sha256) ||
-      found->app.user_id != *credentials->user_id) {
-    return std::unexpected(unauthenticated());
-  }
-  const auto now = context.clock.now();
-  const auto last_used =
-      context.last_used.effective_last_used(found->app.id, found->app.last_used_at);
-  if (auth::app_expired(found->app.created_at, last_used, now, context.lifetime)) {
-    return std::unexpected(unauthenticated("the app has expired; log in again"));
-  }
-  if (!found->user.is_active) {
-    return std::unexpected(unauthenticated());
-  }
-  context.last_used.note_use(found->app.id, found->app.last_used_at, now);
-  found->app.last_used_at = last_used;
+  context.last_used.note_use(found->app.id, found->app.last_used_at, stamp.at);
+  found->app.last_used_at = *last_used;
+  found->stamp = stamp;
   return std::move(*found);
+}
+
+std::optional<api::Response> cached_answer(AgentContext& context, const api::Request& request) {
+  auto credentials = auth::parse_credentials(request.headers.get("Authorization"),
+                                             request.headers.get("X-User-ID"),
+                                             auth::CredentialOptions{context.config.auth.basic});
+  if (!credentials || credentials->kind != auth::CredentialKind::bearer ||
+      !auth::require_app_credentials(*credentials)) {
+    return std::nullopt;
+  }
+  const std::string hash = auth::token_hash(credentials->token);
+  const auto stamp = read_stamp(context);
+  const auto caller = context.callers.find(hash, stamp.revision, CallerCache::Clock::now());
+  if (!caller || !admit(context, *caller, hash, *credentials->user_id, stamp)) {
+    return std::nullopt; // the usual path answers, refuses and audits
+  }
+  auto answer = context.answers.find(caller->app.id, request.target, stamp);
+  if (answer) {
+    context.last_used.note_use(caller->app.id, caller->app.last_used_at, stamp.at);
+  }
+  return answer;
+}
+
+void remember_answer(AgentContext& context, const api::Request& request,
+                     const api::Response& answer) {
+  const auto* caller = std::any_cast<Caller>(&request.auth);
+  if (caller != nullptr && !caller->app.id.empty()) { // Basic callers have no app: not kept
+    context.answers.put(caller->app.id, request.target, answer, caller->stamp);
+  }
 }
 
 Status authorize_caller(AgentContext& context, const Caller& caller, std::string_view action,
@@ -216,6 +269,16 @@ std::string expand_resource(const std::string& pattern, const api::Request& requ
     out += pattern[i++];
   }
   return out;
+}
+
+void install_hooks(AgentContext& context, api::ServerHooks& hooks) {
+  hooks.authorize = make_authorizer(context);
+  hooks.cached_answer = [&context](api::Request& request) {
+    return cached_answer(context, request);
+  };
+  hooks.remember = [&context](const api::Request& request, const api::Response& answer) {
+    remember_answer(context, request, answer);
+  };
 }
 
 api::Authorizer make_authorizer(AgentContext& context) {

@@ -5,6 +5,7 @@
 // reason); bad_request for malformed credential headers. Every denial is audited.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "agent/api/server.hpp"
@@ -29,6 +30,22 @@ Status authorize_caller(AgentContext& context, const Caller& caller, std::string
 // The server's Authorizer: authenticate(), then the route's permission; leaves the Caller in
 // request.auth. Writes an audit event for each denial.
 api::Authorizer make_authorizer(AgentContext& context);
+
+// The kept answer (context.answers) of a cacheable route for this request, when it can be
+// given without reading the store: Bearer credentials of a recently authenticated caller
+// (context.callers) that is still admitted, and an answer for its app and this target that is
+// still valid. nullopt otherwise (the usual path then authenticates, audits a refusal, and
+// answers). Records the app's use like authentication does. Never fails.
+std::optional<api::Response> cached_answer(AgentContext& context, const api::Request& request);
+
+// Keeps a cacheable route's 200 answer for the request's app and target at the read stamp its
+// authentication took (Basic callers have no app: nothing is kept). Never fails.
+void remember_answer(AgentContext& context, const api::Request& request,
+                     const api::Response& answer);
+
+// Sets the server hooks this layer provides: authorize (make_authorizer), cached_answer and
+// remember (the answer cache).
+void install_hooks(AgentContext& context, api::ServerHooks& hooks);
 
 // Writes a denial (or failure) audit event in its own transaction; best effort (a store error
 // is ignored: the request is refused either way). Never fails.

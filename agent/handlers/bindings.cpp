@@ -371,6 +371,7 @@ std::vector<api::Route> binding_routes(AgentContext& context) {
   return {
       api::Route{"GET", "/api/v1/bindings", bind(list_bindings), Permission::authenticated(),
                  "List the role bindings the caller may view"}
+          .cached()
           .answers(200, api::Schema::list_of(schemas::binding())),
       api::Route{"POST", "/api/v1/bindings", bind(create_binding),
                  Permission::in_handler("roles.bind", "roles/{role}"),

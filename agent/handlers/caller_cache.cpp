@@ -7,13 +7,13 @@ namespace sharectl::agent::handlers {
 CallerCache::CallerCache(std::chrono::milliseconds ttl, std::size_t capacity)
     : m_ttl(ttl), m_capacity(capacity == 0 ? 1 : capacity) {}
 
-std::optional<Caller> CallerCache::find(const std::string& token_hash, store::Revision seen,
-                                        Clock::time_point now) const {
+std::shared_ptr<const Caller> CallerCache::find(const std::string& token_hash, store::Revision seen,
+                                                Clock::time_point now) const {
   std::lock_guard lock(m_mutex);
   const auto it = m_entries.find(token_hash);
   if (it == m_entries.end() || it->second.seen != seen || now - it->second.read_at >= m_ttl ||
       now < it->second.read_at) {
-    return std::nullopt;
+    return nullptr;
   }
   return it->second.caller;
 }
@@ -29,7 +29,8 @@ void CallerCache::put(const std::string& token_hash, Caller caller, store::Revis
       m_entries.clear();
     }
   }
-  m_entries.insert_or_assign(token_hash, Entry{std::move(caller), seen, now});
+  m_entries.insert_or_assign(token_hash,
+                             Entry{std::make_shared<const Caller>(std::move(caller)), seen, now});
 }
 
 std::size_t CallerCache::size() const {

@@ -9,8 +9,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -28,9 +28,9 @@ public:
                        std::size_t capacity = 4096);
 
   // The caller cached for `token_hash` when it was read at store revision `seen` less than
-  // ttl before `now`; nullopt otherwise.
-  std::optional<Caller> find(const std::string& token_hash, store::Revision seen,
-                             Clock::time_point now) const;
+  // ttl before `now`; null otherwise.
+  std::shared_ptr<const Caller> find(const std::string& token_hash, store::Revision seen,
+                                     Clock::time_point now) const;
 
   // Remembers `caller`, read at store revision `seen` (taken before the read began) at `now`.
   // When full, expired entries are dropped first, then everything.
@@ -42,7 +42,7 @@ public:
 
 private:
   struct Entry {
-    Caller caller;
+    std::shared_ptr<const Caller> caller;
     store::Revision seen = 0;
     Clock::time_point read_at;
   };

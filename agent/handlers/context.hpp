@@ -1,6 +1,6 @@
 // What the request handlers share: the store, the configuration and the auth machinery (clock,
-// login rate limiter, login pool, last-used tracker, recently authenticated callers). Plain data;
-// nothing here fails.
+// login rate limiter, login pool, last-used tracker, recently authenticated callers, kept
+// answers). Plain data; nothing here fails.
 #pragma once
 
 #include <memory>
@@ -11,6 +11,7 @@
 #include "agent/auth/clock.hpp"
 #include "agent/auth/login_pool.hpp"
 #include "agent/auth/rate_limit.hpp"
+#include "agent/handlers/answer_cache.hpp"
 #include "agent/handlers/caller.hpp"
 #include "agent/handlers/caller_cache.hpp"
 #include "agent/store/store.hpp"
@@ -36,6 +37,7 @@ struct AgentContext {
   auth::LoginPool login_pool;      // where password verification runs
   auth::LastUsedTracker last_used; // batched last_used_at updates
   CallerCache callers;             // recently authenticated callers by token hash
+  AnswerCache answers;             // answers of cacheable routes by app and target
 };
 
 } // namespace sharectl::agent::handlers

@@ -332,6 +332,7 @@ std::vector<api::Route> group_routes(AgentContext& context) {
   return {
       api::Route{"GET", "/api/v1/groups", bind(list_groups), Permission::authenticated(),
                  "List the groups the caller may see (readable ones and their own)"}
+          .cached()
           .answers(200, api::Schema::list_of(schemas::group())),
       api::Route{"POST", "/api/v1/groups", bind(create_group),
                  Permission::in_handler("groups.create", "groups/{name}"),
@@ -341,6 +342,7 @@ std::vector<api::Route> group_routes(AgentContext& context) {
       api::Route{"GET", "/api/v1/groups/{name}", bind(show_group),
                  Permission::in_handler("groups.read", "groups/{name}"),
                  "Show a group and its members"}
+          .cached()
           .answers(200, schemas::group()),
       api::Route{"DELETE", "/api/v1/groups/{name}", bind(delete_group),
                  Permission::in_handler("groups.delete", "groups/{name}"),

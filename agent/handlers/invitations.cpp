@@ -156,6 +156,7 @@ std::vector<api::Route> invitation_routes(AgentContext& context) {
   return {
       api::Route{"GET", "/api/v1/invitations", bind(list_invitations), Permission::authenticated(),
                  "List the caller's pending invitations to shares"}
+          .cached()
           .answers(200, api::Schema::list_of(schemas::invitation())),
       api::Route{"POST", "/api/v1/invitations/{share}/accept", bind(accept_invitation),
                  Permission::authenticated(), "Accept an invitation: the share serves the caller"}

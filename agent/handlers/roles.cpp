@@ -344,6 +344,7 @@ std::vector<api::Route> role_routes(AgentContext& context) {
   return {
       api::Route{"GET", "/api/v1/roles", bind(list_roles), Permission::authenticated(),
                  "List the roles the caller may view, with their rules"}
+          .cached()
           .answers(200, api::Schema::list_of(schemas::role())),
       api::Route{"POST", "/api/v1/roles", bind(create_role),
                  Permission::in_handler("roles.create", "roles/{name}"),
@@ -352,6 +353,7 @@ std::vector<api::Route> role_routes(AgentContext& context) {
           .answers(201, schemas::role()),
       api::Route{"GET", "/api/v1/roles/{name}", bind(show_role),
                  Permission::in_handler("roles.read", "roles/{name}"), "Show a role and its rules"}
+          .cached()
           .answers(200, schemas::role()),
       api::Route{"DELETE", "/api/v1/roles/{name}", bind(delete_role),
                  Permission::in_handler("roles.delete", "roles/{name}"),

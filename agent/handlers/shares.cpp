@@ -153,10 +153,16 @@ Result<Response> list_shares(AgentContext& context, Request& request) {
   }
   std::string out = "[";
   for (const auto& at : *shares) {
-    if (at.space.owner_id != caller.user.id &&
-        !authorize_in_space(context, request, caller, "shares.read",
-                            authz::share_resource(at.share.name), context_of(at))) {
-      continue;
+    if (at.space.owner_id != caller.user.id) {
+      // A list leaves out what the caller may not read; that is not a denied request to audit.
+      auto may = decide(context, caller, "shares.read", authz::share_resource(at.share.name),
+                        context_of(at));
+      if (!may) {
+        return std::unexpected(may.error());
+      }
+      if (!may->allowed) {
+        continue;
+      }
     }
     if (out.size() > 1) {
       out += ',';
@@ -307,9 +313,11 @@ std::vector<api::Route> share_routes(AgentContext& context) {
           .answers(201, schemas::share()),
       api::Route{"GET", "/api/v1/shares", bind(list_shares), Permission::authenticated(),
                  "List the shares the caller may view"}
+          .cached()
           .answers(200, api::Schema::list_of(schemas::share())),
       api::Route{"GET", "/api/v1/shares/{name}", bind(show_share),
                  Permission::in_handler("shares.read", "shares/{name}"), "Show a share"}
+          .cached()
           .answers(200, schemas::share()),
       api::Route{"PATCH", "/api/v1/shares/{name}", bind(update_share),
                  Permission::in_handler("shares.update", "shares/{name}"),

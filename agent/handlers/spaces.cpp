@@ -193,11 +193,17 @@ Result<Response> list_spaces(AgentContext& context, Request& request) {
   std::string out = "[";
   for (const auto& [space, names_value] : *spaces) {
     const SpaceNames* names = &names_value;
-    if (space.owner_id != caller.user.id &&
-        !authorize_in_space(context, request, caller, "spaces.read",
-                            authz::space_resource(names->owner, space.name),
-                            authz::SpaceContext{space.id, space.owner_id})) {
-      continue;
+    if (space.owner_id != caller.user.id) {
+      // A list leaves out what the caller may not read; that is not a denied request to audit.
+      auto may =
+          decide(context, caller, "spaces.read", authz::space_resource(names->owner, space.name),
+                 authz::SpaceContext{space.id, space.owner_id});
+      if (!may) {
+        return std::unexpected(may.error());
+      }
+      if (!may->allowed) {
+        continue;
+      }
     }
     if (out.size() > 1) {
       out += ',';
@@ -356,9 +362,11 @@ std::vector<api::Route> space_routes(AgentContext& context) {
           .answers(201, schemas::space()),
       api::Route{"GET", "/api/v1/spaces", bind(list_spaces), Permission::authenticated(),
                  "List the caller's spaces (all=true: every space the caller may view)"}
+          .cached()
           .answers(200, api::Schema::list_of(schemas::space())),
       api::Route{"GET", "/api/v1/spaces/{owner}/{name}", bind(show_space),
                  Permission::in_handler("spaces.read", "spaces/{owner}/{name}"), "Show a space"}
+          .cached()
           .answers(200, schemas::space()),
       api::Route{"PATCH", "/api/v1/spaces/{owner}/{name}", bind(resize_space),
                  Permission::in_handler("spaces.update", "spaces/{owner}/{name}"), "Resize a space"}

@@ -339,9 +339,11 @@ std::vector<api::Route> user_routes(AgentContext& context) {
   return {
       api::Route{"GET", "/api/v1/users", bind(list_users), Permission::authenticated(),
                  "List the users the caller may see"}
+          .cached()
           .answers(200, api::Schema::list_of(schemas::user())),
       api::Route{"GET", "/api/v1/users/{name}", bind(show_user),
                  Permission::of("users.read", "users/{name}"), "Show a user"}
+          .cached()
           .answers(200, schemas::user()),
       api::Route{"PATCH", "/api/v1/users/{name}", bind(patch_user),
                  Permission::of("users.update", "users/{name}"),

@@ -35,6 +35,17 @@ constexpr bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// `text` without leading and trailing spaces and tabs (HTTP's optional whitespace).
+constexpr std::string_view trim_spaces(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
 // Whether `c` is 0-9, a-f or A-F.
 constexpr bool is_hex_digit(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');

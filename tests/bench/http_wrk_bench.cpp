@@ -4,9 +4,11 @@
 // run` (tests/support AgentProcess: plain HTTP on loopback, SQLite in a temp dir, no filesystems
 // so the host and /etc/samba are left alone) on the authenticated GET /api/v1/apps and
 // GET /api/v1/spaces with 20 spaces (seeded through the store API while the agent is stopped).
+// Repeats of those GETs are answered from the agent's answer cache; the same two requests with
+// Cache-Control: no-cache (authorized, read and rendered every time) are measured beside them.
 // Prints req/s and p50/p99 of each (median over rounds), the agent/bare ratio (goal ≥ 0.5 with
-// p99 ≤ 10 ms), and login latency (POST /api/v1/apps, median and p99) alone and while wrk loads
-// GET /api/v1/apps.
+// p99 ≤ 10 ms), the server's CPU time per request, and login latency (POST /api/v1/apps, median
+// and p99) alone and while wrk loads GET /api/v1/apps.
 //
 // Usage: http_wrk_bench [--connections 64] [--threads 2] [--duration 5] [--rounds 3]
 //                       [--logins 40] [--log-level info|warn]
@@ -307,6 +309,9 @@ int run(int argc, char** argv) {
     die("GET /api/v1/spaces lists " + std::to_string(spaces.size()) + " spaces, not 20");
   }
 
+  // The same requests with Cache-Control: no-cache: every one authorized, read and rendered.
+  auto fresh = header_lines(reader);
+  fresh.push_back("Cache-Control: no-cache");
   struct Target {
     std::string label;
     std::string url;
@@ -326,6 +331,8 @@ int run(int argc, char** argv) {
        header_lines(reader),
        (*agent)->pid(),
        {}},
+      {"  apps, no-cache", base + "/api/v1/apps", fresh, (*agent)->pid(), {}},
+      {"  spaces (20), no-cache", base + "/api/v1/spaces", fresh, (*agent)->pid(), {}},
   };
   for (int round = 0; round < o.rounds; ++round) {
     for (auto& target : targets) {

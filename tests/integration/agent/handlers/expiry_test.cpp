@@ -69,7 +69,7 @@ public:
   }
 
   // Moves the agent's clock.
-  void advance(std::chrono::seconds by) { m_clock.advance(by); }
+  void advance(std::chrono::microseconds by) { m_clock.advance(by); }
 
   // Disables alice in the store: through the agent's own store handle, or (elsewhere) through
   // another handle on the same database, as another agent sharing the store would.
@@ -242,4 +242,19 @@ TEST_CASE("callers: a user disabled through another agent sharing the store is r
     }
   }
   CHECK(status == 401);
+}
+
+TEST_CASE("answers: a kept apps list gives way to a use recorded since, within its second") {
+  // The list was kept 0.5 s before a use was recorded (60 s granularity): its ttl has not run
+  // out, yet the next list shows the new last use.
+  Agent agent;
+  const auto app = agent.login();
+  agent.advance(std::chrono::milliseconds{59500});
+  const auto kept = agent.call("GET", "/api/v1/apps", {}, app).body;
+  CHECK(agent.call("GET", "/api/v1/apps", {}, app).body == kept);
+  agent.advance(std::chrono::milliseconds{600});
+  CHECK(agent.whoami(app) == 200); // records the use: 60.1 s after the login
+  const auto after = json::parse(agent.call("GET", "/api/v1/apps", {}, app).body);
+  REQUIRE(after.size() == 1);
+  CHECK(after[0]["last_used_at"] != json::parse(kept)[0]["last_used_at"]);
 }

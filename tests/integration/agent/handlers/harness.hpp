@@ -42,7 +42,7 @@ public:
     agent::api::ServerConfig server_config;
     server_config.tls = false;
     agent::api::ServerHooks hooks;
-    hooks.authorize = agent::handlers::make_authorizer(*m_context);
+    agent::handlers::install_hooks(*m_context, hooks);
     auto started = agent::api::HttpServer::start(
         server_config, agent::handlers::agent_routes(*m_context), std::move(hooks));
     REQUIRE_MESSAGE(started.has_value(), test::error_text(started));

@@ -1,3 +1,4 @@
+#include <optional>
 #include <regex>
 #include <set>
 #include <stdexcept>
@@ -157,6 +158,96 @@ TEST_SUITE("agent.api.dispatcher") {
     CHECK(refused.response->headers.get("Retry-After") == "1");
     dispatcher.invoke(first);
     CHECK(dispatcher.route(third).blocking);
+  }
+
+  TEST_CASE("a cacheable route: kept answers before the queue, fresh 200s offered to keep") {
+    int runs = 0;
+    std::optional<Response> kept;
+    std::vector<std::string> offered;
+    auto router = Router::create({
+        Route{"GET", "/kept",
+              [&](Request&) -> Result<Response> {
+                ++runs;
+                return Response::text(200, "fresh");
+              },
+              Permission::authenticated(), "kept"}
+            .cached(),
+        Route{"GET", "/kept/missing",
+              [](Request&) -> Result<Response> { return fail(ErrorCode::not_found, "no x"); },
+              Permission::authenticated(), "kept, failing"}
+            .cached(),
+        Route{"GET", "/plain",
+              [](Request&) -> Result<Response> { return Response::text(200, "p"); },
+              Permission::authenticated(), "not cacheable"},
+    });
+    REQUIRE(router.has_value());
+    ServerHooks hooks;
+    hooks.authorize = [](Request&) -> Status { return {}; };
+    hooks.cached_answer = [&](Request& request) -> std::optional<Response> {
+      CHECK(request.route != nullptr);
+      return kept;
+    };
+    hooks.remember = [&](const Request& request, const Response& answer) {
+      offered.push_back(request.target + "=" + answer.body);
+    };
+    Dispatcher dispatcher(std::move(*router), hooks, 1);
+    const auto counted = [&] {
+      return dispatcher.metrics().counter("sharectl_http_cached_answers_total", "").value();
+    };
+
+    CHECK(run(dispatcher, request_for("GET", "/kept")).body == "fresh"); // nothing kept yet
+    CHECK(runs == 1);
+    CHECK(offered == std::vector<std::string>{"/kept=fresh"});
+
+    kept = Response::text(200, "kept");
+    for (int i = 0; i < 3; ++i) { // answered by route(), holding no place of the 1-deep queue
+      auto request = request_for("GET", "/kept");
+      auto plan = dispatcher.route(request);
+      REQUIRE(plan.response.has_value());
+      CHECK(plan.response->body == "kept");
+      CHECK_FALSE(plan.blocking);
+    }
+    CHECK(runs == 1);
+    CHECK(counted() == 3);
+    CHECK(run(dispatcher, request_for("HEAD", "/kept")).body == "kept"); // HEAD runs as GET
+
+    auto refresh = request_for("GET", "/kept");
+    refresh.headers.add("Cache-Control", "no-cache");
+    CHECK(run(dispatcher, refresh).body == "fresh"); // answered afresh, and the answer offered
+    auto no_store = request_for("GET", "/kept");
+    no_store.headers.add("Cache-Control", "max-age=60, no-store");
+    CHECK(run(dispatcher, no_store).body == "fresh"); // answered afresh, nothing offered
+    auto pragma = request_for("GET", "/kept");
+    pragma.headers.add("Pragma", "no-cache");
+    CHECK(run(dispatcher, pragma).body == "fresh");
+    CHECK(runs == 4);
+    CHECK(offered == std::vector<std::string>{"/kept=fresh", "/kept=fresh", "/kept=fresh"});
+
+    CHECK(run(dispatcher, request_for("GET", "/plain")).body == "p"); // never asks the cache
+    kept.reset();
+    CHECK(run(dispatcher, request_for("GET", "/kept/missing")).status == 404); // not offered
+    CHECK(offered.size() == 3);
+    CHECK(counted() == 4);
+  }
+
+  TEST_CASE("Cache-Control and Pragma decide whether kept answers are used") {
+    const auto use = [](std::vector<std::pair<std::string, std::string>> fields) {
+      Headers headers;
+      for (auto& [name, value] : fields) {
+        headers.add(name, value);
+      }
+      return Dispatcher::cache_use(headers);
+    };
+    using Use = Dispatcher::CacheUse;
+    CHECK(use({}) == Use::use);
+    CHECK(use({{"Cache-Control", "max-age=60"}}) == Use::use);
+    CHECK(use({{"Cache-Control", "private, NO-CACHE"}}) == Use::refresh);
+    CHECK(use({{"cache-control", " max-age=0 "}}) == Use::refresh);
+    CHECK(use({{"Cache-Control", "no-cache"}, {"Cache-Control", "no-store"}}) == Use::bypass);
+    CHECK(use({{"Cache-Control", "no-store, no-cache"}}) == Use::bypass);
+    CHECK(use({{"Pragma", "no-cache"}}) == Use::refresh);
+    CHECK(use({{"Pragma", "no-store"}}) == Use::use); // not a Pragma directive
+    CHECK(use({{"Cache-Control", "no-cachex"}}) == Use::use);
   }
 
   TEST_CASE("generated request ids are UUID v4, and distinct across threads") {

@@ -154,6 +154,11 @@ TEST_SUITE("agent.api.router") {
     CHECK(bad({"GET", "/api/..", ok(), {}, ""}));
     CHECK(bad({"get", "/api", ok(), {}, ""}));
     CHECK(bad({"GET", "/api", Handler{}, {}, ""}));
+    // Only an authenticated, blocking GET may be answered from the answer cache.
+    CHECK(bad(Route{"POST", "/api", ok(), Permission::authenticated(), ""}.cached()));
+    CHECK(bad(Route{"GET", "/api", ok(), Permission::anyone(), ""}.cached()));
+    CHECK(bad(Route{"GET", "/api", ok(), Permission::authenticated(), "", false}.cached()));
+    CHECK_FALSE(bad(Route{"GET", "/api", ok(), Permission::authenticated(), ""}.cached()));
     const auto same_shape =
         Router::create({{"GET", "/a/{x}", ok(), {}, ""}, {"GET", "/a/{y}", ok(), {}, ""}});
     REQUIRE_FALSE(same_shape.has_value());

@@ -93,6 +93,36 @@ TEST_SUITE("auth") {
     CHECK(tracker.pending_count() == 0);
   }
 
+  TEST_CASE("last-used tracker: its generation moves whenever a last use it answers changes") {
+    FakeClock clock;
+    LastUsedTracker tracker(60s);
+    const Timestamp stored = clock.now();
+    auto generation = tracker.generation();
+    const auto moved = [&] {
+      const bool changed = tracker.generation() != generation;
+      generation = tracker.generation();
+      return changed;
+    };
+    clock.advance(30s);
+    CHECK_FALSE(tracker.note_use("app-1", stored, clock.now())); // nothing recorded
+    CHECK_FALSE(moved());
+    clock.advance(30s);
+    CHECK(tracker.note_use("app-1", stored, clock.now()));
+    CHECK(moved());
+    CHECK_FALSE(tracker.note_use("app-1", stored, clock.now() + 1s));
+    CHECK_FALSE(moved());
+    CHECK(tracker.flush().size() == 1);
+    CHECK(moved());
+    CHECK(tracker.flush().empty());
+    CHECK_FALSE(moved());
+    tracker.forget("app-1"); // nothing pending: nothing changes
+    CHECK_FALSE(moved());
+    CHECK(tracker.note_use("app-2", stored, clock.now()));
+    CHECK(moved());
+    tracker.forget("app-2");
+    CHECK(moved());
+  }
+
   TEST_CASE("last-used tracker: a 1000-request burst costs one write") {
     FakeClock clock;
     LastUsedTracker tracker;
