@@ -12,11 +12,11 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -67,15 +67,25 @@ struct HttpServer::Impl {
   std::mutex stop_mutex;
   bool stopped = false;
   std::optional<asio::ssl::context> ssl;
-  asio::io_context ioc;
+  // One io_context per I/O thread, each run by that thread alone: a connection lives on one of
+  // them (round robin), so its handlers never run concurrently without a strand, and no I/O
+  // thread wakes another. The acceptor is on the first.
+  using WorkGuard = asio::executor_work_guard<asio::io_context::executor_type>;
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<WorkGuard> keep_running;
+  std::size_t next_context = 0;
   std::optional<tcp::acceptor> acceptor;
   std::uint16_t port = 0;
   std::optional<asio::thread_pool> workers;
   std::vector<std::thread> io_threads;
 
   Impl(ServerConfig c, ServerHooks h, Router r)
-      : config(std::move(c)), dispatcher(std::move(r), std::move(h), config.max_queued_handlers),
-        ioc(static_cast<int>(config.io_threads)) {}
+      : config(std::move(c)), dispatcher(std::move(r), std::move(h), config.max_queued_handlers) {
+    for (std::size_t i = 0; i < config.io_threads; ++i) {
+      contexts.push_back(std::make_unique<asio::io_context>(1)); // run by one thread
+      keep_running.emplace_back(contexts.back()->get_executor());
+    }
+  }
 
   Metrics& metrics() { return dispatcher.metrics(); }
   void log(std::string_view message) const { dispatcher.log(message); }
@@ -341,7 +351,7 @@ Status HttpServer::Impl::open(const asio::ip::address& address) {
   beast::error_code ec;
   const tcp::endpoint endpoint(address, config.port);
   const auto where = config.address + ":" + std::to_string(config.port);
-  acceptor.emplace(asio::make_strand(ioc));
+  acceptor.emplace(*contexts.front());
   if (acceptor->open(endpoint.protocol(), ec);
       ec || (acceptor->set_option(asio::socket_base::reuse_address(true), ec), ec) ||
       (acceptor->bind(endpoint, ec), ec) ||
@@ -354,7 +364,8 @@ Status HttpServer::Impl::open(const asio::ip::address& address) {
 
 asio::awaitable<void> HttpServer::Impl::accept_loop() {
   while (true) {
-    auto [ec, socket] = co_await acceptor->async_accept(asio::make_strand(ioc), k_tuple);
+    auto& home = *contexts[next_context++ % contexts.size()]; // only this coroutine touches it
+    auto [ec, socket] = co_await acceptor->async_accept(home, k_tuple);
     if (ec) {
       if (stopping.load() || ec == asio::error::operation_aborted || !acceptor->is_open()) {
         co_return;
@@ -439,7 +450,7 @@ asio::awaitable<Response> HttpServer::Impl::respond(BeastRequest&& message,
   if (plan.response) {
     response = std::move(*plan.response);
   } else if (plan.blocking) {
-    // Run the handler on the worker pool; resume on this connection's strand afterwards.
+    // Run the handler on the worker pool; resume on this connection's I/O thread afterwards.
     response = co_await asio::co_spawn(
         *workers,
         [this, &request]() -> asio::awaitable<Response> { co_return dispatcher.invoke(request); },
@@ -475,7 +486,10 @@ void HttpServer::Impl::stop() {
   while (connections.load() > 0 && Clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  ioc.stop();
+  keep_running.clear();
+  for (auto& context : contexts) {
+    context->stop();
+  }
   for (auto& thread : io_threads) {
     if (thread.joinable()) {
       thread.join();
@@ -593,10 +607,10 @@ HttpServer::start(ServerConfig config, std::vector<Route> routes, ServerHooks ho
                    }
                  });
   for (std::size_t i = 0; i < cfg.io_threads; ++i) {
-    impl->io_threads.emplace_back([raw] {
+    impl->io_threads.emplace_back([raw, i] {
       while (true) {
         try {
-          raw->ioc.run();
+          raw->contexts[i]->run();
           return;
         } catch (const std::exception& e) {
           raw->log(std::string("I/O thread caught: ") + e.what());
