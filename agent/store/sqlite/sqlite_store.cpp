@@ -3,6 +3,7 @@
 // writers queue instead of spinning on SQLITE_BUSY; busy_timeout for other processes.
 #include "agent/store/sqlite/sqlite_store.hpp"
 
+#include <charconv>
 #include <mutex>
 #include <unordered_map>
 
@@ -115,8 +116,15 @@ public:
       sql::Row row;
       row.cells.reserve(static_cast<std::size_t>(columns));
       for (int c = 0; c < columns; ++c) {
-        if (sqlite3_column_type(s, c) == SQLITE_NULL) {
+        const int type = sqlite3_column_type(s, c);
+        if (type == SQLITE_NULL) {
           row.cells.emplace_back(std::nullopt);
+        } else if (type == SQLITE_INTEGER) {
+          // The decimal text SQLite would make, without converting the value in place.
+          char digits[24];
+          const auto end =
+              std::to_chars(digits, digits + sizeof digits, sqlite3_column_int64(s, c)).ptr;
+          row.cells.emplace_back(std::string(digits, end));
         } else {
           const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, c));
           row.cells.emplace_back(
