@@ -7,7 +7,8 @@
 // Repeats of those GETs are answered from the agent's answer cache; the same two requests with
 // Cache-Control: no-cache (authorized, read and rendered every time) are measured beside them.
 // Prints req/s and p50/p99 of each (median over rounds), the agent/bare ratio (goal ≥ 0.5 with
-// p99 ≤ 10 ms), the server's CPU time per request, and login latency (POST /api/v1/apps, median
+// p99 ≤ 10 ms), the server's CPU time per request, the share of requests the answer cache
+// answered (from the agent's /metrics), and login latency (POST /api/v1/apps, median
 // and p99) alone and while wrk loads GET /api/v1/apps.
 //
 // Usage: http_wrk_bench [--connections 64] [--threads 2] [--duration 5] [--rounds 3]
@@ -57,8 +58,18 @@ struct WrkResult {
   double p50_ms = 0;
   double p99_ms = 0;
   double cpu_us = 0;   // the server's CPU time (user + system) per request
+  double cached = 0;   // the share of requests answered from the agent's answer cache
   std::string problem; // non-2xx answers, socket errors, or wrk's failure
 };
+
+// sharectl_http_cached_answers_total at `base`/metrics (0 when it cannot be read).
+double cached_answers(const std::string& base) {
+  http::HttpClient client;
+  auto answer = client.request("GET", base + "/metrics", {}, "");
+  const std::string name = "\nsharectl_http_cached_answers_total ";
+  const auto at = answer && answer->status == 200 ? answer->body.find(name) : std::string::npos;
+  return at == std::string::npos ? 0 : std::stod(answer->body.substr(at + name.size()));
+}
 
 double to_ms(double value, const std::string& unit) {
   return unit == "us" ? value / 1000 : unit == "s" ? value * 1000 : value;
@@ -88,9 +99,10 @@ double cpu_seconds(pid_t pid) {
   return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-// Runs wrk once against the server with pid `server` and parses its --latency report.
+// Runs wrk once against the server with pid `server` and parses its --latency report; with
+// `agent` (its base URL), also how many of the requests its answer cache answered.
 WrkResult run_wrk(const Options& o, const std::string& url, const std::vector<std::string>& headers,
-                  pid_t server = 0) {
+                  pid_t server = 0, const std::string& agent = {}) {
   Command command;
   command.program = "wrk";
   command.args = {"-t", std::to_string(o.threads),        "-c",       std::to_string(o.connections),
@@ -102,8 +114,10 @@ WrkResult run_wrk(const Options& o, const std::string& url, const std::vector<st
   command.args.push_back(url);
   command.timeout = std::chrono::seconds(o.duration + 60);
   const double cpu_before = server != 0 ? cpu_seconds(server) : 0;
+  const double cached_before = agent.empty() ? 0 : cached_answers(agent);
   auto result = make_process_runner()->run(command);
   const double cpu_used = server != 0 ? cpu_seconds(server) - cpu_before : 0;
+  const double cached = agent.empty() ? 0 : cached_answers(agent) - cached_before;
   WrkResult out;
   if (!result || !result->ok()) {
     out.problem = result ? "wrk exited " + std::to_string(result->exit_code) + ": " + result->err
@@ -118,6 +132,7 @@ WrkResult run_wrk(const Options& o, const std::string& url, const std::vector<st
   if (std::regex_search(text, m, std::regex(R"(([0-9]+) requests in)"))) {
     const double requests = std::stod(m[1]);
     out.cpu_us = requests > 0 ? cpu_used * 1e6 / requests : 0;
+    out.cached = requests > 0 ? cached / requests : 0;
   }
   if (std::regex_search(text, m, std::regex(R"(\n\s+50%\s+([0-9.]+)(us|ms|s))"))) {
     out.p50_ms = to_ms(std::stod(m[1]), m[2]);
@@ -336,7 +351,9 @@ int run(int argc, char** argv) {
   };
   for (int round = 0; round < o.rounds; ++round) {
     for (auto& target : targets) {
-      target.runs.push_back(run_wrk(o, target.url, target.headers, target.pid));
+      const bool agent_target = target.pid != bare->pid();
+      target.runs.push_back(
+          run_wrk(o, target.url, target.headers, target.pid, agent_target ? base : std::string()));
       if (!target.runs.back().problem.empty()) {
         std::fprintf(stderr, "%s: %s\n", target.label.c_str(), target.runs.back().problem.c_str());
       }
@@ -346,13 +363,14 @@ int run(int argc, char** argv) {
   std::printf("wrk -t%d -c%d -d%ds, median of %d interleaved rounds (same build, same run), "
               "agent log.level %s\n",
               o.threads, o.connections, o.duration, o.rounds, o.log_level.c_str());
-  std::printf("%-26s %10s %9s %9s %8s %12s\n", "endpoint", "req/s", "p50 ms", "p99 ms", "ratio",
-              "server CPU/req");
+  std::printf("%-26s %10s %9s %9s %8s %17s %11s\n", "endpoint", "req/s", "p50 ms", "p99 ms",
+              "ratio", "server CPU/req", "from cache");
   double bare_rps = 0;
   for (const auto& target : targets) {
-    std::vector<double> rps, p50, p99, cpu;
+    std::vector<double> rps, p50, p99, cpu, cached;
     for (const auto& run : target.runs) {
       cpu.push_back(run.cpu_us);
+      cached.push_back(run.cached * 100);
       rps.push_back(run.rps);
       p50.push_back(run.p50_ms);
       p99.push_back(run.p99_ms);
@@ -360,8 +378,13 @@ int run(int argc, char** argv) {
     if (bare_rps == 0) {
       bare_rps = median(rps);
     }
-    std::printf("%-26s %10.0f %9.2f %9.2f %8.2f %9.1f us\n", target.label.c_str(), median(rps),
-                median(p50), median(p99), bare_rps > 0 ? median(rps) / bare_rps : 0.0, median(cpu));
+    char from_cache[16] = "-";
+    if (target.pid != bare->pid()) {
+      std::snprintf(from_cache, sizeof from_cache, "%.1f%%", median(cached));
+    }
+    std::printf("%-26s %10.0f %9.2f %9.2f %8.2f %14.1f us %11s\n", target.label.c_str(),
+                median(rps), median(p50), median(p99), bare_rps > 0 ? median(rps) / bare_rps : 0.0,
+                median(cpu), from_cache);
   }
   std::printf("goal: ratio >= 0.50 with p99 <= 10 ms\n");
 
