@@ -1,8 +1,8 @@
 // The answer cache against a real HttpServer on 127.0.0.1:0 with a SQLite store: repeats of a
 // cacheable GET are answered from it (counted in /metrics), a change made through this agent —
 // a new space, a role binding given or taken — shows in the very next answer, one made through
-// another handle on the store (another agent sharing it) within the cache's second, and
-// Cache-Control: no-cache always answers afresh.
+// another handle on the store (another agent sharing it: SQLite, and PostgreSQL with its change
+// feed) within the cache's second, and Cache-Control: no-cache always answers afresh.
 #include <chrono>
 #include <thread>
 
@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/integration/agent/handlers/storage_fixture.hpp"
+#include "tests/support/postgres_fixture.hpp"
 
 namespace {
 
@@ -73,8 +74,11 @@ TEST_CASE("answer cache: repeats are answered from it, a change through this age
   CHECK(agent.audit_text() == audited);
 }
 
-TEST_CASE("answer cache: another agent's change within the ttl, Cache-Control: no-cache at once") {
-  Agent agent;
+namespace {
+
+// A change made through another handle on the agent's store (another agent sharing it) shows
+// within the cache's second, and at once with Cache-Control: no-cache.
+void another_agents_change_shows(Agent& agent) {
   const auto alice = agent.user("alice");
   REQUIRE(
       agent.as(alice, "POST", "/api/v1/spaces", json{{"name", "projects"}, {"size_bytes", k_mib}})
@@ -118,4 +122,25 @@ TEST_CASE("answer cache: another agent's change within the ttl, Cache-Control: n
   const auto fresh =
       agent.as(alice, "GET", "/api/v1/spaces", nullptr, {{"Cache-Control", "no-cache"}});
   CHECK(sizes_of(fresh) == json{{"projects", 3 * k_mib}});
+}
+
+} // namespace
+
+TEST_CASE("answer cache: another agent's change within the ttl, Cache-Control: no-cache at once") {
+  Agent agent;
+  another_agents_change_shows(agent);
+}
+
+TEST_CASE("answer cache: on PostgreSQL, another agent's change within the ttl, no-cache at once") {
+  if (!test::running_as_root() ||
+      !test::prerequisite(test::find_postgres_bindir().has_value(),
+                          "PostgreSQL server binaries (initdb, postgres, psql)") ||
+      !test::programs_available({"setpriv", "cp"})) {
+    return;
+  }
+  test::PostgresServer server;
+  auto started = server.start();
+  REQUIRE_MESSAGE(started.has_value(), test::error_text(started));
+  Agent agent(nullptr, server.url());
+  another_agents_change_shows(agent);
 }

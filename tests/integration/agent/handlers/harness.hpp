@@ -1,4 +1,5 @@
-// The in-process agent shared by the handler tests: a SQLite store in a temp dir, an
+// The in-process agent shared by the handler tests: a SQLite store in a temp dir (or the store
+// at a given URL, e.g. a test PostgreSQL server), an
 // AgentContext over a config and a clock, and the agent's routes (with make_authorizer) on a
 // real HttpServer at 127.0.0.1:0, driven over HTTP with libcurl.
 #pragma once
@@ -29,7 +30,8 @@ namespace sharectl::test {
 class InProcessAgent {
 public:
   explicit InProcessAgent(config::AgentConfig cfg = {}, const agent::auth::Clock* clock = nullptr,
-                          agent::auth::LoginRateLimitConfig limits = {}) {
+                          agent::auth::LoginRateLimitConfig limits = {}, std::string url = {})
+      : m_url(url.empty() ? "sqlite://" + (m_dir.path() / "state.db").string() : std::move(url)) {
     store::OpenOptions options;
     if (clock != nullptr) {
       options.clock = [clock] { return clock->now(); };
@@ -50,7 +52,7 @@ public:
   }
 
   // The URL of the agent's store (another handle on it plays a second agent sharing the store).
-  std::string store_url() const { return "sqlite://" + (m_dir.path() / "state.db").string(); }
+  const std::string& store_url() const { return m_url; }
 
   InProcessAgent(const InProcessAgent&) = delete;
   InProcessAgent& operator=(const InProcessAgent&) = delete;
@@ -151,6 +153,7 @@ public:
 
 private:
   TempDir m_dir;
+  std::string m_url;
   agent::auth::SystemClock m_system_clock;
   std::unique_ptr<store::Store> m_store;
   std::unique_ptr<agent::handlers::AgentContext> m_context;

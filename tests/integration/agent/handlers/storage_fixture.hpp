@@ -26,9 +26,10 @@ struct FilesystemRoot {
 
 class StorageAgent : private FilesystemRoot, public InProcessAgent {
 public:
-  // `clock` (optional, must outlive the agent) drives the context and the store.
-  explicit StorageAgent(const agent::auth::Clock* clock = nullptr)
-      : InProcessAgent(host_config(root.path() / "fs"), clock) {
+  // `clock` (optional, must outlive the agent) drives the context and the store; `store_url`
+  // (optional) names the store, else a SQLite file in a temp dir.
+  explicit StorageAgent(const agent::auth::Clock* clock = nullptr, std::string store_url = {})
+      : InProcessAgent(host_config(root.path() / "fs"), clock, {}, std::move(store_url)) {
     auto registered = agent::reconcile::register_host(store(), context().config);
     REQUIRE_MESSAGE(registered.has_value(), test::error_text(registered));
     REQUIRE(registered->filesystems.size() == 1);
