@@ -185,7 +185,8 @@ void add_command(CLI::App& root, const CommandTable& table, const CommandSpec& s
   node->footer("Usage: " + prog(spec.path) + (spec.synopsis.empty() ? "" : " " + spec.synopsis));
   for (const auto& arg : spec.args) {
     auto* option = node->add_option(arg.name, arg.help);
-    option->expected(arg.variadic ? -1 : 1);
+    // A variadic argument takes one or more values (CLI11's expected(-1) caps it at one).
+    option->expected(arg.variadic ? CLI::detail::expected_max_vector_size : 1);
     option->type_name("");
     if (arg.required) {
       option->required();

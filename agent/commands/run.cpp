@@ -23,6 +23,7 @@
 #include "agent/handlers/account.hpp"
 #include "agent/handlers/authenticate.hpp"
 #include "agent/handlers/context.hpp"
+#include "agent/host/samba/usage_files.hpp"
 #include "agent/reconcile/heartbeat.hpp"
 #include "agent/reconcile/reconciler.hpp"
 #include "agent/store/store.hpp"
@@ -208,7 +209,22 @@ int run(const RunOptions& options) {
   using Steady = std::chrono::steady_clock;
   auto next_flush = Steady::now() + k_flush_interval;
   auto next_sweep = Steady::now() + std::chrono::seconds{5};
-  reconcile::Heartbeat heartbeat(**store, cfg, clock);
+  const auto dfree = host::dfree_setup_for(cfg.samba.include);
+  if (dfree.enabled()) {
+    log->info("AGENT-I005 SMB clients see space sizes through {} (figures in {})",
+              dfree.program.string(), dfree.usage_dir.string());
+  } else {
+    log->warn("AGENT-W004 no usable sharectl-dfree beside the agent: SMB clients see the disk's "
+              "size and free space instead of their space's");
+  }
+  reconcile::Heartbeat heartbeat(**store, cfg, clock, *runner, dfree,
+                                 [log](std::string_view level, std::string_view message) {
+                                   if (level == "warn") {
+                                     log->warn("{}", message);
+                                   } else {
+                                     log->info("{}", message);
+                                   }
+                                 });
   auto next_beat = Steady::now() + reconcile::k_heartbeat_interval;
   int signal_number = 0;
   while (signal_number <= 0) {

@@ -1,9 +1,13 @@
-// The binding routes of roles.hpp: GET,POST,DELETE /api/v1/bindings.
+// The binding routes of roles.hpp: GET,POST,DELETE /api/v1/bindings. A user group
+// (group_view.hpp user_group_owner) is never bound to a role at cluster scope, and on a space
+// only when the space's owner owns it (409 otherwise): its owner may add anyone to it, so it
+// must carry share grants only, or no more than its owner could give on their own space.
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include "agent/authz/resources.hpp"
 #include "agent/handlers/authenticate.hpp"
+#include "agent/handlers/group_view.hpp"
 #include "agent/handlers/render.hpp"
 #include "agent/handlers/request.hpp"
 #include "agent/handlers/roles.hpp"
@@ -27,8 +31,9 @@ constexpr std::size_t k_max_external_group = 256;
 struct BindingSpec {
   model::Role role;
   model::SubjectKind kind = model::SubjectKind::user;
-  std::string subject_name; // username, group name or external group name
-  std::string subject;      // the stored subject: user id, group id or the external name
+  std::string subject_name;          // username, group name or external group name
+  std::string subject;               // the stored subject: user id, group id or the external name
+  std::optional<model::Group> group; // the group, for subject_type group
   std::optional<model::Space> space;
   std::string space_name; // "owner/name" when scoped
 };
@@ -78,6 +83,7 @@ Result<BindingSpec> resolve(store::Tx& tx, const std::string& role, const std::s
     }
     spec.kind = model::SubjectKind::group;
     spec.subject = group->id;
+    spec.group = std::move(*group);
   } else {
     spec.kind = model::SubjectKind::external_group;
     spec.subject = subject;
@@ -131,6 +137,35 @@ Status validate_request(const std::string& role, const std::string& type,
     }
   }
   return {};
+}
+
+// Whether the group of `spec` may carry its role: not a user group, or (on a space) one the
+// space's owner owns. A conflict saying why otherwise, audited as a denial of roles.bind.
+Status check_group_subject(AgentContext& context, const Request& request, const Caller& caller,
+                           const BindingSpec& spec, const std::string& resource) {
+  if (!spec.group) {
+    return {};
+  }
+  auto owner = user_group_owner(context, *spec.group);
+  if (!owner) {
+    return std::unexpected(owner.error());
+  }
+  if (!*owner || (spec.space && spec.group->owner_id == spec.space->owner_id)) {
+    return {};
+  }
+  std::string reason =
+      fmt::format("group {} is a user group (owned by {}); ", spec.group->name, **owner);
+  if (spec.space) {
+    const std::string space_owner = spec.space_name.substr(0, spec.space_name.find('/'));
+    reason += fmt::format("on space {} a role may be bound only to groups {} owns or to "
+                          "directory groups",
+                          spec.space_name, space_owner);
+  } else {
+    reason += "user groups carry share grants only, never roles";
+  }
+  audit_outside(context, audit_event(request, &caller.user, "roles.bind", resource,
+                                     AuditOutcome::denied, reason));
+  return fail(ErrorCode::conflict, reason);
 }
 
 // roles/<role>, in the space's context when the binding is scoped to one.
@@ -277,6 +312,9 @@ Result<Response> create_binding(AgentContext& context, Request& request) {
   }
   const auto target = target_of(*spec);
   if (auto ok = authorize_resource(context, request, caller, "roles.bind", target); !ok) {
+    return std::unexpected(ok.error());
+  }
+  if (auto ok = check_group_subject(context, request, caller, *spec, target.path); !ok) {
     return std::unexpected(ok.error());
   }
   auto created = context.store.transact_result([&](store::Tx& tx) -> Result<std::string> {

@@ -1,12 +1,14 @@
 // The group routes: GET,POST /api/v1/groups, GET,DELETE /api/v1/groups/{name},
-// PUT,DELETE /api/v1/groups/{name}/members/{user}. A group is visible to whoever may read
-// groups/<name> and to its members (others get 404, as for spaces); creating needs
-// groups.create (managers, admins, maintainers, or a role rule on groups/…), and the creator
-// owns the group (admin on it: members, delete). External groups (synchronized from LDAP) have
-// read-only membership (409). Adding a member gives them a row on every share the group is
-// granted, removing one deletes those rows, deleting the group removes every member's rows —
-// each in one transaction (the store's five ACL operations), so the hosts' reconcile renders
-// the change. Every change and every denial is audited. Handlers fail with SPEC error codes.
+// GET /api/v1/groups/{name}/grants, and the member routes of group_members.hpp. A group is
+// visible to whoever may read groups/<name> and to its members (others get 404, as for spaces).
+// Creating needs groups.create (managers, admins, maintainers, or a role rule on groups/…) —
+// or, with groups.user_groups (the default), nothing beyond being an active user: such a user
+// group carries share grants only, never roles (bindings.cpp). The creator owns the group
+// (admin on it: members, delete). External groups (synchronized from LDAP) have read-only
+// membership (409). Deleting a group removes every member's rows in one transaction and answers
+// X-Sharectl-Revision; the grants route lists the group's shares with their status and
+// revisions, for `--wait`. Every change and every denial is audited. Handlers fail with SPEC
+// error codes.
 #pragma once
 
 #include <vector>
@@ -20,3 +22,13 @@ namespace sharectl::agent::handlers {
 std::vector<api::Route> group_routes(AgentContext& context);
 
 } // namespace sharectl::agent::handlers
+
+// Defined at the end of schemas.cpp; to be declared in schemas.hpp with the others.
+namespace sharectl::agent::handlers::schemas {
+
+// One item of GET /api/v1/groups/{name}/grants.
+api::Schema group_grant();
+// PATCH /api/v1/groups/{name}/members: {"add": [users]} or {"remove": [users]}.
+api::Schema group_members_change();
+
+} // namespace sharectl::agent::handlers::schemas

@@ -22,15 +22,11 @@ Result<SpaceNames> names_of(store::Tx& tx, const model::Space& space, NameCache*
     out.owner = names.owners[space.owner_id] = owner->username;
   }
   if (auto it = names.servers.find(space.filesystem_id); it != names.servers.end()) {
-    out.server = it->second;
+    out.at = it->second;
   } else {
-    if (auto fs = tx.get<model::FileSystem>(space.filesystem_id)) {
-      if (auto server = tx.get<model::Server>(fs->server_id)) {
-        out.server = server->name;
-      }
-    }
-    names.servers[space.filesystem_id] = out.server;
+    out.at = names.servers[space.filesystem_id] = endpoint_of(tx, space.filesystem_id);
   }
+  out.server = out.at.server;
   if (names.shares) {
     if (auto it = names.shares->find(space.id); it != names.shares->end()) {
       out.share = it->second;
@@ -49,7 +45,7 @@ Result<std::string> render_space(store::Tx& tx, const model::Space& space) {
   if (!names) {
     return std::unexpected(names.error());
   }
-  return space_json(space, names->owner, names->server, names->share);
+  return space_json(space, names->owner, names->server, names->share, names->at);
 }
 
 Result<model::User> owner_named(AgentContext& context, const Caller& caller,
@@ -109,15 +105,25 @@ Result<LocatedShare> locate_share(store::Tx& tx, const std::string& name) {
   if (!owner) {
     return std::unexpected(owner.error());
   }
-  return LocatedShare{std::move(*share), std::move(*space), std::move(*owner)};
+  SmbEndpoint at = endpoint_of(tx, space->filesystem_id);
+  return LocatedShare{std::move(*share), std::move(*space), std::move(*owner), std::move(at)};
 }
 
 authz::SpaceContext context_of(const LocatedShare& at) {
   return authz::SpaceContext{at.space.id, at.space.owner_id};
 }
 
-std::string render_share(const LocatedShare& at) {
-  return share_json(at.share, at.space.name, at.owner.username);
+SmbEndpoint endpoint_of(store::Tx& tx, const model::Id& filesystem_id) {
+  if (auto fs = tx.get<model::FileSystem>(filesystem_id)) {
+    if (auto server = tx.get<model::Server>(fs->server_id)) {
+      return SmbEndpoint{server->name, server->address, server->smb_port};
+    }
+  }
+  return {};
+}
+
+std::string render_share(const LocatedShare& at, const ShareRelation* mine) {
+  return share_json(at.share, at.space.name, at.owner.username, at.at, mine);
 }
 
 Result<LocatedShare> readable_share(AgentContext& context, api::Request& request,
@@ -127,11 +133,56 @@ Result<LocatedShare> readable_share(AgentContext& context, api::Request& request
   if (!at) {
     return at;
   }
-  if (!authorize_in_space(context, request, caller, "shares.read",
-                          authz::share_resource(at->share.name), context_of(*at))) {
-    return fail(ErrorCode::not_found, fmt::format("no share {}", name));
+  const std::string resource = authz::share_resource(at->share.name);
+  auto may = decide(context, caller, "shares.read", resource, context_of(*at));
+  if (!may) {
+    return std::unexpected(may.error());
   }
-  return at;
+  if (may->allowed) {
+    return at;
+  }
+  // A grantee (active or invited) may read the share too: what a grantee may know is in it.
+  auto access = context.store.view_result([&](store::Tx& tx) {
+    return tx.effective_share_access(caller.user.id, at->share.id);
+  });
+  if (!access) {
+    return std::unexpected(access.error());
+  }
+  if (access->has_value()) {
+    return at;
+  }
+  (void)authorize_in_space(context, request, caller, "shares.read", resource, context_of(*at));
+  return fail(ErrorCode::not_found, fmt::format("no share {}", name));
+}
+
+Result<std::optional<ShareRelation>> relation_to(store::Tx& tx, const model::Id& user_id,
+                                                 const LocatedShare& at,
+                                                 const std::vector<model::AclEntry>& rows) {
+  if (at.space.owner_id == user_id) {
+    return ShareRelation{"owner", "write", "active", {"owner"}};
+  }
+  std::optional<ShareRelation> out;
+  for (const auto& row : rows) {
+    if (row.share_id != at.share.id || row.user_id != user_id) {
+      continue;
+    }
+    if (!out) {
+      out = ShareRelation{"granted", "read", std::string(model::to_string(row.state)), {}};
+    }
+    if (row.level == model::ShareLevel::write) {
+      out->level = "write";
+    }
+    std::string why = "direct";
+    if (row.group_id) {
+      auto group = tx.get<model::Group>(*row.group_id);
+      if (!group && group.error().code != ErrorCode::not_found) {
+        return std::unexpected(group.error());
+      }
+      why = "group " + (group ? group->name : *row.group_id);
+    }
+    out->via.push_back(why + " " + std::string(model::to_string(row.level)));
+  }
+  return out;
 }
 
 Result<LocatedShare> authorized_share(AgentContext& context, api::Request& request,

@@ -86,6 +86,12 @@ public:
     return *this;
   }
 
+  ObjectWriter& null(std::string_view key) {
+    begin(key);
+    m_out += "null";
+    return *this;
+  }
+
   std::string finish() {
     m_out += '}';
     return std::move(m_out);
@@ -146,10 +152,41 @@ std::string app_json(const model::App& app, model::Timestamp expires_at) {
       .finish();
 }
 
+ConnectPaths connect_paths(const SmbEndpoint& at, std::string_view share) {
+  if (at.host.empty() || share.empty()) {
+    return {};
+  }
+  const bool ipv6 = at.host.find(':') != std::string::npos;
+  std::string unc_host = at.host;
+  if (ipv6) { // Windows' literal form for an IPv6 address in a UNC path
+    std::ranges::replace(unc_host, ':', '-');
+    std::ranges::replace(unc_host, '%', 's');
+    unc_host += ".ipv6-literal.net";
+  }
+  std::string url = "smb://";
+  if (ipv6) { // RFC 6874: a zone id's '%' is written %25 in a URL
+    url += '[';
+    for (char c : at.host) {
+      url += c == '%' ? std::string("%25") : std::string(1, c);
+    }
+    url += ']';
+  } else {
+    url += at.host;
+  }
+  if (at.port != 445) {
+    url += ":" + std::to_string(at.port);
+  }
+  url += "/";
+  url += share;
+  return ConnectPaths{fmt::format("\\\\{}\\{}", unc_host, share), std::move(url)};
+}
+
 std::string space_json(const model::Space& space, const std::string& owner,
-                       const std::string& server, const std::string& share) {
-  return ObjectWriter()
-      .text("created_at", rfc3339(space.created_at))
+                       const std::string& server, const std::string& share,
+                       const SmbEndpoint& at) {
+  const ConnectPaths paths = connect_paths(at, share);
+  ObjectWriter out;
+  out.text("created_at", rfc3339(space.created_at))
       .text("filesystem_id", space.filesystem_id)
       .text("id", space.id)
       .text("name", space.name)
@@ -162,28 +199,45 @@ std::string space_json(const model::Space& space, const std::string& owner,
       .number("size_bytes", space.size_bytes)
       .text("status", model::status_name(space.status))
       .text("status_message", space.status_message)
+      .text("unc", paths.unc)
       .text("updated_at", rfc3339(space.updated_at))
-      .finish();
+      .text("url", paths.url);
+  if (space.used_at) {
+    out.text("used_at", rfc3339(*space.used_at));
+  } else {
+    out.null("used_at");
+  }
+  return out.number("used_bytes", space.used_bytes).finish();
 }
 
 std::string share_json(const model::Share& share, const std::string& space,
-                       const std::string& owner) {
-  const nlohmann::json out{{"id", share.id},
-                           {"revision", share.revision},
-                           {"created_at", rfc3339(share.created_at)},
-                           {"updated_at", rfc3339(share.updated_at)},
-                           {"name", share.name},
-                           {"space", space},
-                           {"owner", owner},
-                           {"subdir", share.subdir},
-                           {"read_only", share.read_only},
-                           {"browseable", share.browseable},
-                           {"comment", share.comment},
-                           {"invitations", share.invitations ? nlohmann::json(*share.invitations)
-                                                             : nlohmann::json(nullptr)},
-                           {"status", model::status_name(share.status)},
-                           {"status_message", share.status_message},
-                           {"observed_revision", share.observed_revision}};
+                       const std::string& owner, const SmbEndpoint& at, const ShareRelation* mine) {
+  const ConnectPaths paths = connect_paths(at, share.name);
+  nlohmann::json out{{"id", share.id},
+                     {"revision", share.revision},
+                     {"created_at", rfc3339(share.created_at)},
+                     {"updated_at", rfc3339(share.updated_at)},
+                     {"name", share.name},
+                     {"space", space},
+                     {"owner", owner},
+                     {"server", at.server},
+                     {"subdir", share.subdir},
+                     {"read_only", share.read_only},
+                     {"browseable", share.browseable},
+                     {"comment", share.comment},
+                     {"invitations", share.invitations ? nlohmann::json(*share.invitations)
+                                                       : nlohmann::json(nullptr)},
+                     {"status", model::status_name(share.status)},
+                     {"status_message", share.status_message},
+                     {"observed_revision", share.observed_revision},
+                     {"unc", paths.unc},
+                     {"url", paths.url}};
+  if (mine != nullptr) {
+    out["relation"] = mine->relation;
+    out["level"] = mine->level;
+    out["state"] = mine->state;
+    out["via"] = mine->via;
+  }
   return out.dump();
 }
 
@@ -195,13 +249,17 @@ std::string server_json(const model::Server& server, bool up, bool full) {
   if (server.role_iscsi) {
     roles.push_back("iscsi");
   }
-  nlohmann::json out{{"name", server.name}, {"roles", roles}, {"status", up ? "up" : "down"}};
+  nlohmann::json out{{"name", server.name},
+                     {"roles", roles},
+                     {"status", up ? "up" : "down"},
+                     {"address", server.address},
+                     {"smb_port", server.smb_port},
+                     {"observed_revision", server.observed_revision}};
   if (full) {
     out["id"] = server.id;
     out["revision"] = server.revision;
     out["created_at"] = rfc3339(server.created_at);
     out["updated_at"] = rfc3339(server.updated_at);
-    out["address"] = server.address;
     out["last_heartbeat"] = server.last_heartbeat ? nlohmann::json(rfc3339(*server.last_heartbeat))
                                                   : nlohmann::json(nullptr);
     out["load_average"] = server.load_average;
@@ -212,7 +270,7 @@ std::string server_json(const model::Server& server, bool up, bool full) {
 }
 
 std::string filesystem_json(const model::FileSystem& fs, const std::string& server, bool up,
-                            std::uint64_t allocated) {
+                            std::uint64_t allocated, std::uint64_t used) {
   const nlohmann::json out{
       {"id", fs.id},
       {"revision", fs.revision},
@@ -225,6 +283,7 @@ std::string filesystem_json(const model::FileSystem& fs, const std::string& serv
       {"allocated_bytes", allocated},
       {"unallocated_bytes", allocated >= fs.capacity_bytes ? 0 : fs.capacity_bytes - allocated},
       {"free_bytes", fs.free_bytes},
+      {"used_bytes", used},
       {"status", up ? "up" : "down"}};
   return out.dump();
 }

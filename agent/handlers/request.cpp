@@ -10,6 +10,13 @@
 
 namespace sharectl::agent::handlers {
 
+api::Response with_revision(api::Response response, model::Revision revision) {
+  if (revision > 0) {
+    response.headers.set(k_revision_header, std::to_string(revision));
+  }
+  return response;
+}
+
 Result<std::optional<model::Revision>> if_match(const api::Request& request) {
   const auto header = request.headers.get("If-Match");
   if (!header) {

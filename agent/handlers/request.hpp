@@ -16,6 +16,13 @@
 
 namespace sharectl::agent::handlers {
 
+// The header naming the store revision a change was committed at, so that `sharectl --wait` can
+// follow the hosts until their objects' observed_revision reaches it (cli/api/api_client.hpp).
+inline constexpr const char* k_revision_header = "X-Sharectl-Revision";
+
+// `response` with the X-Sharectl-Revision header set to `revision` (nothing when 0). Never fails.
+api::Response with_revision(api::Response response, model::Revision revision);
+
 // The If-Match revision of a request (a number, optionally quoted), nullopt when absent;
 // bad_request when it is not a number.
 Result<std::optional<model::Revision>> if_match(const api::Request& request);

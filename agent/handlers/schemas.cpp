@@ -69,18 +69,25 @@ api::Schema whoami() {
   return schema;
 }
 
+// The connect paths of a share (render.hpp connect_paths), each followed by a comma.
+constexpr const char* k_connect_fields =
+    R"("unc":{"type":"string","description":"\\\\host\\share (no port); empty when the host is unknown"},)"
+    R"("url":{"type":"string","description":"smb://host[:port]/share"},)";
+
 api::Schema space() {
   return api::Schema::object(
       "Space",
       std::string(R"({"type":"object","required":[)") + k_object_required +
-          R"(,"name","owner","size_bytes","server","filesystem_id","path","share","status",)"
-          R"("status_message","observed_revision"],)"
+          R"(,"name","owner","size_bytes","used_bytes","used_at","server","filesystem_id","path",)"
+          R"("share","unc","url","status","status_message","observed_revision"],)"
           R"("properties":{)" +
           k_object_fields +
           R"(,"name":{"type":"string"},"owner":{"type":"string"},)"
           R"("size_bytes":{"type":"integer","minimum":1},"server":{"type":"string"},)"
+          R"("used_bytes":{"type":"integer","minimum":0,"description":"measured by its host"},)"
+          R"("used_at":{"type":"string","format":"date-time","nullable":true},)"
           R"("filesystem_id":{"type":"string"},"path":{"type":"string"},)"
-          R"("share":{"type":"string"},)" +
+          R"("share":{"type":"string"},)" + k_connect_fields +
           k_status_fields + R"(}})");
 }
 
@@ -88,12 +95,18 @@ api::Schema share() {
   return api::Schema::object(
       "Share",
       std::string(R"({"type":"object","required":[)") + k_object_required +
-          R"(,"name","space","owner","subdir","read_only","browseable","comment","invitations",)"
-          R"("status","status_message","observed_revision"],)"
+          R"(,"name","space","owner","server","subdir","read_only","browseable","comment",)"
+          R"("invitations","unc","url","status","status_message","observed_revision"],)"
           R"("properties":{)" +
           k_object_fields +
           R"(,"name":{"type":"string"},"space":{"type":"string"},)"
-          R"("owner":{"type":"string"},"subdir":{"type":"string"},)"
+          R"("owner":{"type":"string"},"server":{"type":"string"},"subdir":{"type":"string"},)" +
+          k_connect_fields +
+          R"("relation":{"type":"string","enum":["owner","granted"],)"
+          R"("description":"in lists and shows of the caller's shares"},)"
+          R"("level":{"type":"string","enum":["read","write"]},)"
+          R"("state":{"type":"string","enum":["active","pending"]},)"
+          R"("via":{"type":"array","items":{"type":"string"}},)"
           R"("read_only":{"type":"boolean"},"browseable":{"type":"boolean"},)"
           R"("comment":{"type":"string"},)"
           R"("invitations":{"type":"boolean","nullable":true,)"
@@ -140,9 +153,12 @@ api::Schema audit_event() {
 api::Schema server() {
   return api::Schema::object(
       "Server",
-      R"({"type":"object","required":["name","roles","status"],)"
+      R"({"type":"object","required":["name","roles","status","address","smb_port",)"
+      R"("observed_revision"],)"
       R"("description":"the other fields only for callers with servers.read",)"
-      R"("properties":{"name":{"type":"string"},)"
+      R"("properties":{"name":{"type":"string"},"smb_port":{"type":"integer"},)"
+      R"("observed_revision":{"type":"integer","description":"the store revision the )"
+      R"(host's last complete reconcile pass applied"},)"
       R"("roles":{"type":"array","items":{"type":"string","enum":["samba","iscsi"]}},)"
       R"("status":{"type":"string","enum":["up","down"]},)"
       R"("id":{"type":"string","format":"uuid"},"revision":{"type":"integer"},)"
@@ -158,7 +174,7 @@ api::Schema filesystem() {
       "FileSystem",
       std::string(R"({"type":"object","required":[)") + k_object_required +
           R"(,"server","path","driver","capacity_bytes","allocated_bytes","unallocated_bytes",)"
-          R"("free_bytes","status"],"properties":{)" +
+          R"("free_bytes","used_bytes","status"],"properties":{)" +
           k_object_fields +
           R"(,"server":{"type":"string"},"path":{"type":"string"},)"
           R"("driver":{"type":"string","enum":["btrfs","xfs","dir"]},)"
@@ -166,6 +182,7 @@ api::Schema filesystem() {
           R"("allocated_bytes":{"type":"integer","minimum":0},)"
           R"("unallocated_bytes":{"type":"integer","minimum":0},)"
           R"("free_bytes":{"type":"integer","minimum":0},)"
+          R"("used_bytes":{"type":"integer","minimum":0},)"
           R"("status":{"type":"string","enum":["up","down"]}}})");
 }
 
@@ -317,6 +334,30 @@ api::Schema binding_create() {
       R"("properties":{"role":{"type":"string"},"subject_type":{"type":"string"},)"
       R"("subject":{"type":"string"},)"
       R"("space":{"type":"string","description":"OWNER/NAME; absent: the whole cluster"}}})");
+}
+
+// groups.hpp: one grant of GET /api/v1/groups/{name}/grants, the share's status with it.
+api::Schema group_grant() {
+  return api::Schema::object(
+      "GroupGrant",
+      std::string(R"({"type":"object","required":["share","name","level","revision",)"
+                  R"("status","status_message","observed_revision"],"properties":{)"
+                  R"("share":{"type":"string"},)"
+                  R"("name":{"type":"string","description":"the share's name again"},)"
+                  R"("level":{"type":"string","enum":["read","write"]},)"
+                  R"("revision":{"type":"integer","minimum":1},)") +
+          k_status_fields + R"(}})");
+}
+
+// groups.hpp: PATCH /api/v1/groups/{name}/members.
+api::Schema group_members_change() {
+  return api::Schema::object(
+      "GroupMembersChange",
+      R"({"type":"object","additionalProperties":false,"minProperties":1,"maxProperties":1,)"
+      R"("description":"exactly one of add and remove; all or nothing",)"
+      R"("properties":{)"
+      R"("add":{"type":"array","minItems":1,"maxItems":1000,"items":{"type":"string"}},)"
+      R"("remove":{"type":"array","minItems":1,"maxItems":1000,"items":{"type":"string"}}}})");
 }
 
 } // namespace sharectl::agent::handlers::schemas

@@ -1,10 +1,13 @@
 #include "agent/handlers/servers.hpp"
 
+#include <cstdint>
+#include <map>
+#include <utility>
+
 #include <fmt/core.h>
 
 #include "agent/authz/resources.hpp"
 #include "agent/handlers/authenticate.hpp"
-#include "agent/handlers/placement.hpp"
 #include "agent/handlers/render.hpp"
 #include "agent/handlers/request.hpp"
 #include "agent/handlers/schemas.hpp"
@@ -130,7 +133,20 @@ Result<Response> list_filesystems(AgentContext& context, Request& request) {
     }
     return out;
   });
-  auto used = context.store.view_result([](store::Tx& tx) { return allocated(tx, std::nullopt); });
+  // Per filesystem: the sum of its spaces' sizes (allocated) and of their measured usage.
+  using Sums = std::map<model::Id, std::pair<std::uint64_t, std::uint64_t>>;
+  auto used = context.store.view_result([](store::Tx& tx) -> Result<Sums> {
+    auto spaces = tx.list<model::Space>();
+    if (!spaces) {
+      return std::unexpected(spaces.error());
+    }
+    Sums out;
+    for (const auto& space : *spaces) {
+      out[space.filesystem_id].first += space.size_bytes;
+      out[space.filesystem_id].second += space.used_bytes;
+    }
+    return out;
+  });
   if (!rows || !used) {
     return std::unexpected(!rows ? rows.error() : used.error());
   }
@@ -146,9 +162,11 @@ Result<Response> list_filesystems(AgentContext& context, Request& request) {
       continue;
     }
     const auto it = used->find(row.fs.id);
+    const auto [allocated_bytes, used_bytes] =
+        it == used->end() ? std::pair<std::uint64_t, std::uint64_t>{} : it->second;
     out += (out.size() > 1 ? "," : "") + filesystem_json(row.fs, row.server.name,
                                                          reconcile::server_up(row.server, now),
-                                                         it == used->end() ? 0 : it->second);
+                                                         allocated_bytes, used_bytes);
   }
   out += ']';
   return Response::json(200, out);

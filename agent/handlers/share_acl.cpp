@@ -201,6 +201,7 @@ Result<Response> change_acl(AgentContext& context, Request& request, bool grant)
       !ok) {
     return std::unexpected(ok.error());
   }
+  model::Revision revision = 0;
   auto done = context.store.transact_result([&](store::Tx& tx) -> Result<std::string> {
     auto detail = apply_grant(tx, at->share.id, *who, level, new_acl_state(context));
     if (!detail) {
@@ -211,12 +212,13 @@ Result<Response> change_acl(AgentContext& context, Request& request, bool grant)
         !audit) {
       return std::unexpected(audit.error());
     }
+    revision = tx.write_revision();
     return acl_json(tx, at->share.id);
   });
   if (!done) {
     return std::unexpected(done.error());
   }
-  return Response::json(200, *done);
+  return with_revision(Response::json(200, *done), revision);
 }
 
 Result<Response> grant_acl(AgentContext& context, Request& request) {

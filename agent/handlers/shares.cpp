@@ -1,6 +1,8 @@
 #include "agent/handlers/shares.hpp"
 
 #include <iterator>
+#include <map>
+#include <optional>
 
 #include <fmt/core.h>
 #include <fmt/ranges.h>
@@ -93,6 +95,7 @@ Result<Response> create_share(AgentContext& context, Request& request) {
       !ok) {
     return std::unexpected(ok.error());
   }
+  model::Revision revision = 0;
   auto created = context.store.transact_result([&](store::Tx& tx) -> Result<std::string> {
     if (auto taken = tx.find_share(*name); taken) {
       return fail(ErrorCode::conflict,
@@ -123,28 +126,64 @@ Result<Response> create_share(AgentContext& context, Request& request) {
         !audit) {
       return std::unexpected(audit.error());
     }
-    return share_json(*stored, space_name, owner_name);
+    revision = tx.write_revision();
+    return share_json(*stored, space_name, owner_name, endpoint_of(tx, space->filesystem_id));
   });
   if (!created) {
     return std::unexpected(created.error());
   }
-  return Response::json(201, *created);
+  return with_revision(Response::json(201, *created), revision);
 }
 
-// GET /api/v1/shares: the shares the caller may view.
+// GET /api/v1/shares: the caller's own shares, the shares granted to them (active or invited),
+// and the others the caller may view; the caller's relation to each is rendered with it.
 Result<Response> list_shares(AgentContext& context, Request& request) {
   const Caller& caller = caller_of(request);
-  auto shares = context.store.view_result([&](store::Tx& tx) -> Result<std::vector<LocatedShare>> {
+  struct Listed {
+    LocatedShare at;
+    std::optional<ShareRelation> mine;
+  };
+  auto shares = context.store.view_result([&](store::Tx& tx) -> Result<std::vector<Listed>> {
     auto all = tx.list<model::Share>();
-    if (!all) {
-      return std::unexpected(all.error());
+    auto rows = tx.list_user_acl(caller.user.id);
+    if (!all || !rows) {
+      return std::unexpected(!all ? all.error() : rows.error());
     }
-    std::vector<LocatedShare> out;
-    for (const auto& share : *all) {
-      auto at = locate_share(tx, share.name);
-      if (at) {
-        out.push_back(std::move(*at));
+    std::map<model::Id, model::Space> spaces;
+    std::map<model::Id, model::User> owners;
+    std::map<model::Id, SmbEndpoint> endpoints; // filesystem id → its server
+    std::vector<Listed> out;
+    for (auto& share : *all) {
+      auto space = spaces.find(share.space_id);
+      if (space == spaces.end()) {
+        auto got = tx.get<model::Space>(share.space_id);
+        if (!got) {
+          continue; // gone meanwhile
+        }
+        space = spaces.emplace(share.space_id, std::move(*got)).first;
       }
+      auto owner = owners.find(space->second.owner_id);
+      if (owner == owners.end()) {
+        auto got = tx.get<model::User>(space->second.owner_id);
+        if (!got) {
+          continue;
+        }
+        owner = owners.emplace(space->second.owner_id, std::move(*got)).first;
+      }
+      auto at = endpoints.find(space->second.filesystem_id);
+      if (at == endpoints.end()) {
+        at = endpoints
+                 .emplace(space->second.filesystem_id,
+                          endpoint_of(tx, space->second.filesystem_id))
+                 .first;
+      }
+      Listed item{LocatedShare{std::move(share), space->second, owner->second, at->second}, {}};
+      auto mine = relation_to(tx, caller.user.id, item.at, *rows);
+      if (!mine) {
+        return std::unexpected(mine.error());
+      }
+      item.mine = std::move(*mine);
+      out.push_back(std::move(item));
     }
     return out;
   });
@@ -152,8 +191,8 @@ Result<Response> list_shares(AgentContext& context, Request& request) {
     return std::unexpected(shares.error());
   }
   std::string out = "[";
-  for (const auto& at : *shares) {
-    if (at.space.owner_id != caller.user.id) {
+  for (const auto& [at, mine] : *shares) {
+    if (!mine) {
       // A list leaves out what the caller may not read; that is not a denied request to audit.
       auto may = decide(context, caller, "shares.read", authz::share_resource(at.share.name),
                         context_of(at));
@@ -167,19 +206,32 @@ Result<Response> list_shares(AgentContext& context, Request& request) {
     if (out.size() > 1) {
       out += ',';
     }
-    out += render_share(at);
+    out += render_share(at, mine ? &*mine : nullptr);
   }
   out += ']';
   return Response::json(200, out);
 }
 
-// GET /api/v1/shares/{name}
+// GET /api/v1/shares/{name}: for its owner, anyone who may view it, and its grantees (who see
+// their own level and why, never the other grantees).
 Result<Response> show_share(AgentContext& context, Request& request) {
-  auto at = readable_share(context, request, caller_of(request));
+  const Caller& caller = caller_of(request);
+  auto at = readable_share(context, request, caller);
   if (!at) {
     return std::unexpected(at.error());
   }
-  return Response::json(200, render_share(*at));
+  auto mine = context.store.view_result(
+      [&](store::Tx& tx) -> Result<std::optional<ShareRelation>> {
+        auto rows = tx.list_user_acl(caller.user.id);
+        if (!rows) {
+          return std::unexpected(rows.error());
+        }
+        return relation_to(tx, caller.user.id, *at, *rows);
+      });
+  if (!mine) {
+    return std::unexpected(mine.error());
+  }
+  return Response::json(200, render_share(*at, *mine ? &**mine : nullptr));
 }
 
 // PATCH /api/v1/shares/{name}: {comment?, read_only?, browseable?} (at least one). A new
@@ -221,6 +273,7 @@ Result<Response> update_share(AgentContext& context, Request& request) {
       !ok) {
     return std::unexpected(ok.error());
   }
+  model::Revision revision = 0;
   auto updated = context.store.transact_result([&](store::Tx& tx) -> Result<std::string> {
     auto current = current_at<model::Share>(tx, at->share.id, *expected, "share");
     if (!current) {
@@ -244,7 +297,7 @@ Result<Response> update_share(AgentContext& context, Request& request) {
       changes.push_back(fmt::format("invitations {}", **invitations));
     }
     if (changes.empty()) { // nothing to render again: no new revision
-      return share_json(*current, at->space.name, at->owner.username);
+      return share_json(*current, at->space.name, at->owner.username, at->at);
     }
     current->status = model::ObjectStatus::pending;
     current->status_message.clear();
@@ -258,12 +311,13 @@ Result<Response> update_share(AgentContext& context, Request& request) {
         !audit) {
       return std::unexpected(audit.error());
     }
-    return share_json(*stored, at->space.name, at->owner.username);
+    revision = tx.write_revision();
+    return share_json(*stored, at->space.name, at->owner.username, at->at);
   });
   if (!updated) {
     return std::unexpected(updated.error());
   }
-  return Response::json(200, *updated);
+  return with_revision(Response::json(200, *updated), revision);
 }
 
 // DELETE /api/v1/shares/{name}
@@ -283,6 +337,7 @@ Result<Response> delete_share(AgentContext& context, Request& request) {
       !ok) {
     return std::unexpected(ok.error());
   }
+  model::Revision revision = 0;
   auto done = context.store.transact([&](store::Tx& tx) -> Status {
     auto removed = tx.remove<model::Share>(at->share.id, *expected);
     if (!removed) {
@@ -291,13 +346,16 @@ Result<Response> delete_share(AgentContext& context, Request& request) {
       }
       return removed;
     }
-    return first_error(tx.create(
-        audit_event(request, &caller.user, "shares.delete", resource, AuditOutcome::allowed, "")));
+    auto audit = tx.create(
+        audit_event(request, &caller.user, "shares.delete", resource, AuditOutcome::allowed, ""));
+    revision = tx.write_revision();
+    return first_error(audit);
   });
   if (!done) {
     return std::unexpected(done.error());
   }
-  return Response::no_content();
+  // The share's host removes it at its next pass: its server's observed_revision says when.
+  return with_revision(Response::no_content(), revision);
 }
 
 } // namespace

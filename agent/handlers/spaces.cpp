@@ -208,7 +208,7 @@ Result<Response> list_spaces(AgentContext& context, Request& request) {
     if (out.size() > 1) {
       out += ',';
     }
-    out += space_json(space, names->owner, names->server, names->share);
+    out += space_json(space, names->owner, names->server, names->share, names->at);
   }
   out += ']';
   return Response::json(200, out);

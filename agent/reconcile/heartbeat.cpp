@@ -1,7 +1,9 @@
 #include "agent/reconcile/heartbeat.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -106,7 +108,13 @@ std::optional<FsFigures> measure_filesystem(const std::filesystem::path& path) {
 }
 
 Heartbeat::Heartbeat(store::Store& store, config::AgentConfig config, const auth::Clock& clock)
-    : m_store(store), m_config(std::move(config)), m_clock(clock) {}
+    : m_store(store), m_config(std::move(config)), m_clock(clock),
+      m_own_runner(make_process_runner()), m_usage(*m_own_runner, {}) {}
+
+Heartbeat::Heartbeat(store::Store& store, config::AgentConfig config, const auth::Clock& clock,
+                     ProcessRunner& runner, host::DfreeSetup dfree, UsageLog log)
+    : m_store(store), m_config(std::move(config)), m_clock(clock),
+      m_usage(runner, std::move(dfree), std::move(log)) {}
 
 Status Heartbeat::beat() {
   auto figures = read_host_figures();
@@ -119,8 +127,38 @@ Status Heartbeat::beat() {
       measured.emplace_back(fs.path.string(), *m);
     }
   }
+  // This host's spaces, read before measuring them (tools run outside any transaction).
+  const auto snapshot_time = std::chrono::system_clock::now();
+  std::vector<model::FileSystem> filesystems;
+  std::vector<model::Space> here;
+  std::set<model::Id> existing;
+  auto read = m_store.view([&](store::Tx& tx) -> Status {
+    auto server = tx.find_server(m_config.server.name);
+    if (!server) {
+      return std::unexpected(server.error());
+    }
+    auto listed = tx.list<model::FileSystem>(store::ListQuery{server->id, 0});
+    auto all = tx.list<model::Space>();
+    if (!listed || !all) {
+      return std::unexpected(!listed ? listed.error() : all.error());
+    }
+    filesystems = std::move(*listed);
+    for (auto& space : *all) {
+      if (std::ranges::any_of(filesystems, [&](const model::FileSystem& fs) {
+            return fs.id == space.filesystem_id;
+          })) {
+        existing.insert(space.id);
+        here.push_back(std::move(space));
+      }
+    }
+    return {};
+  });
+  if (!read && read.error().code != ErrorCode::not_found) {
+    return read; // not registered: reported by the transaction below
+  }
+  const std::vector<SpaceMeasure> spaces = m_usage.measure(filesystems, here);
   const auto now = m_clock.now();
-  return m_store.transact([&](store::Tx& tx) -> Status {
+  auto recorded = m_store.transact([&](store::Tx& tx) -> Status {
     auto server = tx.find_server(m_config.server.name);
     if (!server) {
       if (server.error().code == ErrorCode::not_found) {
@@ -165,8 +203,23 @@ Status Heartbeat::beat() {
         return touched;
       }
     }
+    for (const SpaceMeasure& space : spaces) {
+      if (!space.used_bytes) {
+        continue;
+      }
+      auto touched = tx.touch_space_usage(space.id, *space.used_bytes, now);
+      if (!touched &&
+          touched.error().code != ErrorCode::not_found) { // not_found: deleted meanwhile
+        return touched;
+      }
+    }
     return {};
   });
+  if (!recorded) {
+    return recorded;
+  }
+  m_usage.write_files(spaces, existing, snapshot_time);
+  return {};
 }
 
 } // namespace sharectl::agent::reconcile

@@ -1,8 +1,11 @@
 // The heartbeat of this host: every k_heartbeat_interval the agent records its Server row's
-// last_heartbeat, load average (/proc/loadavg) and memory (/proc/meminfo), and the free bytes
-// of its configured filesystems (statvfs), as store bookkeeping (Tx::touch_server /
-// touch_filesystem: no new revision, no change-feed entry, so no reconcile pass). Only real
-// changes take a revision: a filesystem whose capacity changed, a server row marked down.
+// last_heartbeat, load average (/proc/loadavg) and memory (/proc/meminfo), the free bytes
+// of its configured filesystems (statvfs) and what each of its ready spaces uses
+// (space_usage.hpp), as store bookkeeping (Tx::touch_server / touch_filesystem /
+// touch_space_usage: no new revision, no change-feed entry, so no reconcile pass), and then
+// rewrites the figures files of sharectl-dfree (Samba's `dfree command`) from those measures.
+// Only real changes take a revision: a filesystem whose capacity changed, a server row marked
+// down.
 // A server counts as up while its status is up and its last heartbeat is at most
 // k_missed_heartbeats intervals old (server_up); placement and the servers routes use that.
 // Failures are values: a beat that cannot read /proc or the store says why and changes nothing.
@@ -10,12 +13,16 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 
 #include "agent/auth/clock.hpp"
+#include "agent/host/samba/usage_files.hpp"
+#include "agent/reconcile/space_usage.hpp"
 #include "agent/store/store.hpp"
 #include "common/config/agent_config.hpp"
+#include "common/util/process.hpp"
 
 namespace sharectl::agent::reconcile {
 
@@ -52,21 +59,28 @@ struct FsFigures {
 };
 std::optional<FsFigures> measure_filesystem(const std::filesystem::path& path);
 
-// Beats for the host `config` describes, stamping times from `clock` (both store and clock
+// Beats for the host `config` describes, stamping times from `clock` (store, clock and runner
 // must outlive it).
 class Heartbeat {
 public:
+  // Measures spaces with a ProcessRunner of its own and writes no dfree figures files.
   Heartbeat(store::Store& store, config::AgentConfig config, const auth::Clock& clock);
+  // Runs host tools (btrfs) through `runner`, writes the figures files `dfree` names (when
+  // enabled; the agent passes host::dfree_setup_for(samba.include)) and logs through `log`.
+  Heartbeat(store::Store& store, config::AgentConfig config, const auth::Clock& clock,
+            ProcessRunner& runner, host::DfreeSetup dfree = {}, UsageLog log = {});
 
   // One beat (see the header comment). Fails with not_found when this host is not registered
-  // (register_host has not run), with the store's error otherwise; a filesystem that cannot be
-  // measured keeps its last figures.
+  // (register_host has not run), with the store's error otherwise; a filesystem or space that
+  // cannot be measured keeps its last figures (a space's problem is logged, not failed).
   Status beat();
 
 private:
   store::Store& m_store;
   config::AgentConfig m_config;
   const auth::Clock& m_clock;
+  std::unique_ptr<ProcessRunner> m_own_runner; // when none was given
+  SpaceUsage m_usage;
 };
 
 } // namespace sharectl::agent::reconcile

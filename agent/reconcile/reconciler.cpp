@@ -22,6 +22,7 @@ namespace {
 
 // Everything one pass needs, read in one snapshot.
 struct Snapshot {
+  model::Server server; // this host's row
   std::vector<model::FileSystem> filesystems;
   std::vector<model::Space> spaces;    // on this host's filesystems
   std::vector<host::ShareView> shares; // shares of those spaces
@@ -58,6 +59,7 @@ Result<Snapshot> read_snapshot(store::Tx& tx, const std::string& server_name) {
   if (!filesystems || !spaces) {
     return std::unexpected(!filesystems ? filesystems.error() : spaces.error());
   }
+  out.server = std::move(*server);
   out.filesystems = std::move(*filesystems);
   for (auto& space : *spaces) {
     const bool here = std::ranges::any_of(
@@ -241,6 +243,12 @@ void Reconciler::sync_accounts(const std::map<model::Id, Account>& wanted) {
 }
 
 Status Reconciler::run_once() {
+  // The snapshot below sees at least this revision: once the pass has applied it, this host has
+  // applied every change up to it (what `--wait` of a share delete follows).
+  auto before = m_store.current_revision();
+  if (!before) {
+    return std::unexpected(before.error());
+  }
   auto snapshot =
       m_store.view_result([&](store::Tx& tx) { return read_snapshot(tx, m_config.server.name); });
   if (!snapshot) {
@@ -287,28 +295,16 @@ Status Reconciler::run_once() {
     std::string message;
   };
   std::vector<Outcome> space_outcomes;
+  std::vector<const model::Space*> deleting;
   for (const auto& space : snapshot->spaces) {
     const auto fs = std::ranges::find_if(snapshot->filesystems, [&](const model::FileSystem& f) {
       return f.id == space.filesystem_id;
     });
     auto driver = driver_for(*fs);
     if (space.status == model::ObjectStatus::deleting) {
-      Status removed =
-          driver ? (*driver)->remove(space.path) : Status(std::unexpected(driver.error()));
-      if (removed) {
-        auto gone = m_store.transact([&](store::Tx& tx) -> Status {
-          auto r = tx.remove<model::Space>(space.id);
-          return r || r.error().code == ErrorCode::not_found ? Status{} : r;
-        });
-        if (!gone) {
-          return gone;
-        }
-        say("info", fmt::format("RECONCILE-I002 removed space {}", space.path));
-      } else if (auto st = record(model::Kind::space, space.id, space, space.revision,
-                                  model::ObjectStatus::deleting, removed.error().message);
-                 !st) {
-        return st;
-      }
+      // Removed once the include no longer serves its shares (below), so that the row goes —
+      // and `space delete` returns — only when nothing of the space is left on this host.
+      deleting.push_back(&space);
       continue;
     }
     if (space.status == model::ObjectStatus::ready) {
@@ -359,7 +355,8 @@ Status Reconciler::run_once() {
     views.push_back(view);
   }
   Status applied = {};
-  if (auto text = host::render_shares(views); !text) {
+  if (auto text = host::render_shares(views, host::prepare_dfree(m_config.samba.include, views));
+      !text) {
     applied = std::unexpected(text.error());
   } else if (auto report = m_writer.apply(*text); !report) {
     applied = std::unexpected(report.error());
@@ -391,7 +388,47 @@ Status Reconciler::run_once() {
       return st;
     }
   }
+  if (!applied) {
+    return {}; // the include may still serve deleting spaces' shares: remove nothing yet
+  }
+  if (auto st = record_observed(snapshot->server, *before); !st) {
+    return st;
+  }
+  for (const model::Space* space : deleting) {
+    const auto fs = std::ranges::find_if(snapshot->filesystems, [&](const model::FileSystem& f) {
+      return f.id == space->filesystem_id;
+    });
+    auto driver = driver_for(*fs);
+    Status removed =
+        driver ? (*driver)->remove(space->path) : Status(std::unexpected(driver.error()));
+    if (removed) {
+      auto gone = m_store.transact([&](store::Tx& tx) -> Status {
+        auto r = tx.remove<model::Space>(space->id);
+        return r || r.error().code == ErrorCode::not_found ? Status{} : r;
+      });
+      if (!gone) {
+        return gone;
+      }
+      say("info", fmt::format("RECONCILE-I002 removed space {}", space->path));
+    } else if (auto st = record(model::Kind::space, space->id, *space, space->revision,
+                                model::ObjectStatus::deleting, removed.error().message);
+               !st) {
+      return st;
+    }
+  }
   return {};
+}
+
+Status Reconciler::record_observed(const model::Server& server, model::Revision revision) {
+  if (revision <= std::max(m_observed, server.observed_revision)) {
+    return {};
+  }
+  auto done = m_store.transact(
+      [&](store::Tx& tx) -> Status { return tx.touch_server_observed(server.id, revision); });
+  if (done) {
+    m_observed = revision;
+  }
+  return done;
 }
 
 Status Reconciler::start() {

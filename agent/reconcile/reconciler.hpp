@@ -15,7 +15,8 @@
 //     owner's account); one already on disk (a resize, an earlier error) → driver resize, so
 //     shrinking below usage is refused (status error "SPACE-SHRINK-BELOW-USAGE …", the old
 //     limit stays in force and its shares stay served) → status ready or error; deleting →
-//     driver remove → row deleted.
+//     (after step 3 has applied an include without its shares) driver remove → row deleted, so
+//     a space's row is gone only when nothing of it is served or left on disk.
 //  3. Every share of this host whose space is on disk is rendered with the grants of its active
 //     users and applied with SambaConfigWriter (a no-op when unchanged; close-share for every
 //     share whose access shrank, so a revoked user's open session fails at once) → shares
@@ -82,6 +83,8 @@ private:
   Result<host::QuotaDriver*> driver_for(const model::FileSystem& fs);
   void sync_accounts(const std::map<model::Id, Account>& wanted);
   Status provision(host::SambaAccounts& accounts, const Account& account, const std::string& state);
+  // Records that this host has applied the store up to `revision` (Server.observed_revision).
+  Status record_observed(const model::Server& server, model::Revision revision);
 
   static constexpr std::string_view k_disabled = "disabled";
   static constexpr std::string_view k_foreign = "foreign";
@@ -94,6 +97,7 @@ private:
   bool m_include_ensured = false;
   std::map<std::string, std::string> m_accounts; // username → state provisioned (see sync_accounts)
   bool m_passdb_scanned = false;
+  model::Revision m_observed = 0; // the observed_revision last recorded
   std::map<model::Id, std::unique_ptr<host::QuotaDriver>> m_drivers;
   std::atomic<bool> m_stop{false};
   std::thread m_thread;

@@ -5,6 +5,7 @@
 
 #include <fmt/core.h>
 
+#include "agent/host/samba/smb_ports.hpp"
 #include "agent/reconcile/heartbeat.hpp"
 
 namespace sharectl::agent::reconcile {
@@ -36,6 +37,7 @@ Result<Registration> register_host(store::Store& store, const config::AgentConfi
     }
     measured.emplace_back(fs, *figures);
   }
+  const int smb_port = host::smb_port_of(config.samba.config);
   auto done = store.transact_result([&](store::Tx& tx) -> Result<Registration> {
     Registration out;
     out.warnings = warnings;
@@ -46,6 +48,7 @@ Result<Registration> register_host(store::Store& store, const config::AgentConfi
     }
     row.name = config.server.name;
     row.address = config.server.address.empty() ? std::string("127.0.0.1") : config.server.address;
+    row.smb_port = smb_port;
     row.role_samba = false;
     row.role_iscsi = false;
     for (const auto role : config.server.roles) {

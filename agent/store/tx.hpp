@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -193,6 +194,16 @@ public:
   // Records a filesystem's free bytes (free_bytes of `figures` on the row `figures.id`); no new
   // revision, no change-feed entry. not_found if no such filesystem.
   virtual Status touch_filesystem(const FileSystem& figures) = 0;
+  // Records the store revision up to which the server's reconciler has applied everything
+  // (observed_revision); bookkeeping like touch_server: no new revision, no change-feed entry,
+  // never written by create or update. not_found if no such server.
+  virtual Status touch_server_observed(const Id& server_id, Revision observed) = 0;
+  // Records what a space uses as its host measured it at `when` (used_bytes, used_at); no new
+  // revision, no change-feed entry, and create/update of the space never write these two
+  // columns (so a resize keeps them). bad_request when used_bytes does not fit the store;
+  // not_found if no such space.
+  virtual Status touch_space_usage(const Id& space_id, std::uint64_t used_bytes,
+                                   Timestamp when) = 0;
 
   // --- groups -------------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 #include "cli/api/api_client.hpp"
 
+#include <charconv>
 #include <chrono>
 #include <ostream>
 
@@ -81,6 +82,7 @@ Result<std::string> ApiClient::call(std::string_view method, const std::string& 
     headers.emplace_back("X-User-ID", m_options.credentials->user_id);
     headers.emplace_back("Authorization", "Bearer " + m_options.credentials->token);
   }
+  m_last_revision.reset();
   const auto start = std::chrono::steady_clock::now();
   auto response = m_http->request(method, url, headers, json_body, m_options.timeout);
   const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -95,6 +97,15 @@ Result<std::string> ApiClient::call(std::string_view method, const std::string& 
   }
   if (response->status < 200 || response->status >= 300) {
     return std::unexpected(error_from_response(response->status, response->body));
+  }
+  m_last_revision.reset();
+  if (auto revision = response->header(k_revision_header)) {
+    std::int64_t value = 0;
+    const auto* end = revision->data() + revision->size();
+    if (auto [ptr, ec] = std::from_chars(revision->data(), end, value);
+        ec == std::errc() && ptr == end && value > 0) {
+      m_last_revision = value;
+    }
   }
   return std::move(response->body);
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <iosfwd>
 #include <memory>
@@ -54,10 +55,19 @@ public:
   // The options in use.
   const ApiClientOptions& options() const { return m_options; }
 
+  // The store revision the last successful change was committed at (the agent's
+  // X-Sharectl-Revision header), for --wait; nullopt when the answer carried none.
+  std::optional<std::int64_t> last_revision() const { return m_last_revision; }
+
 private:
   ApiClientOptions m_options;
+  std::optional<std::int64_t> m_last_revision;
   std::unique_ptr<http::HttpClient> m_http;
 };
+
+// The header with which the agent answers a change that a host applies: the store revision the
+// change was committed at (SPEC.md --wait; objects' observed_revision reaches it once applied).
+inline constexpr std::string_view k_revision_header = "X-Sharectl-Revision";
 
 // Percent-encodes one path segment or query value (RFC 3986 unreserved characters are kept).
 // Never fails.

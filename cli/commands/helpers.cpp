@@ -186,19 +186,27 @@ int wait_and_print(Invocation& invocation, nlohmann::json object, const std::str
   return print_result(invocation, object, view);
 }
 
+int confirm(Invocation& invocation, const std::string& question, std::string_view what) {
+  auto& context = invocation.context();
+  if (invocation.has("--yes")) {
+    return 0;
+  }
+  if (!context.io().in_is_tty || !have_terminal()) {
+    return context.fail(CliError{
+        ExitCode::usage,
+        fmt::format("refusing to delete {} without --yes (no terminal to ask on)", what)});
+  }
+  auto answer = prompt_line(question);
+  if (!answer || (*answer != "y" && *answer != "yes")) {
+    return context.fail(CliError{ExitCode::failure, "not deleted"});
+  }
+  return 0;
+}
+
 int delete_and_wait(Invocation& invocation, const std::string& path, std::string_view what) {
   auto& context = invocation.context();
-  if (!invocation.has("--yes")) {
-    if (!context.io().in_is_tty || !have_terminal()) {
-      return context.fail(
-          CliError{ExitCode::usage, fmt::format("refusing to delete {} without --yes (no terminal "
-                                                "to ask on)",
-                                                what)});
-    }
-    auto answer = prompt_line(fmt::format("Delete {}? [y/N] ", what));
-    if (!answer || (*answer != "y" && *answer != "yes")) {
-      return context.fail(CliError{ExitCode::failure, "not deleted"});
-    }
+  if (int asked = confirm(invocation, fmt::format("Delete {}? [y/N] ", what), what); asked != 0) {
+    return asked;
   }
   auto answer = call_json(invocation, "DELETE", path);
   if (!answer) {
@@ -240,6 +248,74 @@ int delete_and_wait(Invocation& invocation, const std::string& path, std::string
   }
   context.note(fmt::format("deleted {}", what));
   return 0;
+}
+
+std::optional<std::int64_t> change_revision(Invocation& invocation) {
+  auto api = invocation.context().api();
+  return api ? (*api)->last_revision() : std::nullopt;
+}
+
+int wait_applied(Invocation& invocation, std::optional<std::int64_t> revision,
+                 const std::string& path, std::string_view what, WaitFor which) {
+  auto& context = invocation.context();
+  if (!context.options().wait || !revision) {
+    return 0;
+  }
+  auto limit = context.timeout();
+  if (!limit) {
+    return context.fail(limit.error());
+  }
+  const auto number = [](const nlohmann::json& object, const char* key) -> std::int64_t {
+    const auto it = object.find(key);
+    return it != object.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
+  };
+  const auto started = std::chrono::steady_clock::now();
+  const auto deadline = started + *limit;
+  auto pause = k_first_poll;
+  Spinner spinner(invocation, std::string(what));
+  while (true) {
+    auto answer = call_json(invocation, "GET", path);
+    if (!answer && answer.error().exit != ExitCode::not_found) {
+      return context.fail(answer.error());
+    }
+    const nlohmann::json objects =
+        !answer ? nlohmann::json::array()
+                : answer->is_array() ? *answer : nlohmann::json::array({*answer});
+    std::string waiting_on;
+    for (const auto& object : objects) {
+      if (!object.is_object()) {
+        continue;
+      }
+      const std::string status = status_of(object);
+      const bool touched = which == WaitFor::all || number(object, "revision") >= *revision;
+      const bool seen = number(object, "observed_revision") >= *revision;
+      if (status == "error" && seen) {
+        const auto name = object.value("name", object.value("share", std::string()));
+        return context.fail(CliError{
+            ExitCode::apply_failed,
+            fmt::format("the host failed to apply {}{}: {}", what,
+                        name.empty() ? "" : " (" + name + ")", status_message_of(object))});
+      }
+      const bool settled = status != "pending" && status != "deleting";
+      if (!settled || (touched && !seen)) {
+        waiting_on = status.empty() ? "pending" : status;
+        break;
+      }
+    }
+    if (waiting_on.empty()) {
+      return 0;
+    }
+    if (std::chrono::steady_clock::now() + pause > deadline) {
+      return context.fail(CliError{
+          ExitCode::wait_timeout,
+          fmt::format("timed out after {}s waiting for the host to apply {}; the agent may still "
+                      "apply it",
+                      limit->count(), what)});
+    }
+    spinner.tick(waiting_on);
+    std::this_thread::sleep_for(pause);
+    pause = next_poll(pause, std::chrono::steady_clock::now() - started);
+  }
 }
 
 int change(Invocation& invocation, std::string_view method, const std::string& path,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -46,6 +47,30 @@ int wait_and_print(Invocation& invocation, nlohmann::json object, const std::str
 // is "error" (10) or --timeout passes (9). Asks first unless --yes; refuses (exit 2) without
 // --yes when there is no terminal to ask on.
 int delete_and_wait(Invocation& invocation, const std::string& path, std::string_view what);
+
+// The store revision the last change answered with (X-Sharectl-Revision), nullopt when none.
+std::optional<std::int64_t> change_revision(Invocation& invocation);
+
+// Which objects wait_applied() waits for.
+enum class WaitFor {
+  touched, // those the change touched (revision ≥ the change's): shares, spaces, group grants
+  all,     // every object (servers: their observed_revision says how far their host has come)
+};
+
+// Follows a change committed at `revision` until the hosts have applied it. GET `path` answers
+// one object or a list of objects, each with status, revision and observed_revision. An object
+// counts as applied when its status is settled (not pending or deleting) and observed_revision
+// ≥ revision — with WaitFor::touched, an object whose revision < revision (the change did not
+// touch it) counts as applied too; 404 counts as applied (it is gone). Returns 0 once all are;
+// fails with exit 10 when a touched object has status error (its name and message), 9 after
+// --timeout. With --no-wait, or without a revision (an agent that does not say), 0 at once.
+int wait_applied(Invocation& invocation, std::optional<std::int64_t> revision,
+                 const std::string& path, std::string_view what,
+                 WaitFor which = WaitFor::touched);
+
+// Asks `question` on the terminal unless --yes was given: 0 when confirmed, else the exit code
+// of the failure it printed (2 without --yes and no terminal to ask on, 1 when not confirmed).
+int confirm(Invocation& invocation, const std::string& question, std::string_view what);
 
 // Sends a change (POST/PUT/PATCH/DELETE) and prints the answer, if any; 0 when it succeeded.
 int change(Invocation& invocation, std::string_view method, const std::string& path,

@@ -10,15 +10,34 @@ namespace sharectl::cli {
 
 namespace {
 
+// share show and the answers of create/update: everything, one line each.
 const View k_share_view{{{"NAME", "name"},
+                         {"OWNER", "owner"},
                          {"SPACE", "space"},
+                         {"SERVER", "server"},
                          {"PATH", "subdir"},
                          {"READ_ONLY", "read_only", ColumnKind::boolean},
                          {"BROWSEABLE", "browseable", ColumnKind::boolean},
                          {"COMMENT", "comment"},
+                         {"RELATION", "relation"},
+                         {"LEVEL", "level"},
+                         {"ACCESS", "state"},
+                         {"VIA", "via", ColumnKind::list},
+                         {"UNC", "unc"},
+                         {"URL", "url"},
                          {"STATUS", "status"},
                          {"MESSAGE", "status_message"}},
                         "name"};
+
+// share list: yours and those shared with you, with where to connect.
+const View k_share_list_view{{{"NAME", "name"},
+                              {"OWNER", "owner"},
+                              {"RELATION", "relation"},
+                              {"LEVEL", "level"},
+                              {"ACCESS", "state"},
+                              {"STATUS", "status"},
+                              {"URL", "url"}},
+                             "name"};
 
 const View k_access_view{{{"USER", "user"},
                           {"LEVEL", "level"},
@@ -97,37 +116,74 @@ int update(Invocation& invocation) {
 }
 
 int list_shares(Invocation& invocation) {
-  return list(invocation, "/api/v1/shares", k_share_view);
+  return list(invocation, "/api/v1/shares", k_share_list_view);
 }
 
 int show_share(Invocation& invocation) {
   return show(invocation, share_path(invocation.value("NAME")), k_share_view);
 }
 
+// share delete: the share's host stops serving it at its next pass; --wait follows that host
+// (its servers/{name} observed_revision) until it has.
 int remove(Invocation& invocation) {
-  return delete_and_wait(invocation, share_path(invocation.value("NAME")),
-                         fmt::format("share {}", invocation.value("NAME")));
+  const std::string name = invocation.value("NAME");
+  const std::string what = fmt::format("share {}", name);
+  auto& context = invocation.context();
+  if (auto ok = confirm(invocation, fmt::format("Delete {}? [y/N] ", what), what); ok != 0) {
+    return ok;
+  }
+  auto share = call_json(invocation, "GET", share_path(name)); // its server, to wait on
+  if (!share) {
+    return context.fail(share.error());
+  }
+  auto answer = call_json(invocation, "DELETE", share_path(name));
+  if (!answer) {
+    return context.fail(answer.error());
+  }
+  const std::string server = share->value("server", std::string());
+  if (!server.empty()) {
+    if (int waited = wait_applied(invocation, change_revision(invocation),
+                                  "/api/v1/servers/" + seg(server), what, WaitFor::all);
+        waited != 0) {
+      return waited;
+    }
+  }
+  context.note(fmt::format("deleted {}", what));
+  return 0;
+}
+
+// share grant|revoke: the change, then (--wait) until the share's host serves it.
+int change_access(Invocation& invocation, bool grant) {
+  auto who = subject(invocation);
+  if (!who) {
+    return invocation.context().fail(who.error());
+  }
+  const std::string name = invocation.value("NAME");
+  const std::string path = share_path(name) + "/acl/" + seg(*who);
+  auto answer = grant ? call_json(invocation, "PUT", path, {{"level", invocation.value("--level")}})
+                      : call_json(invocation, "DELETE", path);
+  if (!answer) {
+    return invocation.context().fail(answer.error());
+  }
+  const std::string what =
+      grant ? fmt::format("the grant of {} {} on {}", *who, invocation.value("--level"), name)
+            : fmt::format("the revoke of {} on {}", *who, name);
+  if (int waited = wait_applied(invocation, change_revision(invocation), share_path(name), what);
+      waited != 0) {
+    return waited;
+  }
+  invocation.context().note(grant ? fmt::format("granted {} {} on {}", *who,
+                                                invocation.value("--level"), name)
+                                  : fmt::format("revoked {} on {}", *who, name));
+  return answer->is_null() ? 0 : print_result(invocation, *answer, k_access_view);
 }
 
 int grant(Invocation& invocation) {
-  auto who = subject(invocation);
-  if (!who) {
-    return invocation.context().fail(who.error());
-  }
-  return change(invocation, "PUT", share_path(invocation.value("NAME")) + "/acl/" + seg(*who),
-                {{"level", invocation.value("--level")}}, k_access_view,
-                fmt::format("granted {} {} on {}", *who, invocation.value("--level"),
-                            invocation.value("NAME")));
+  return change_access(invocation, true);
 }
 
 int revoke(Invocation& invocation) {
-  auto who = subject(invocation);
-  if (!who) {
-    return invocation.context().fail(who.error());
-  }
-  return change(invocation, "DELETE", share_path(invocation.value("NAME")) + "/acl/" + seg(*who),
-                nullptr, k_access_view,
-                fmt::format("revoked {} on {}", *who, invocation.value("NAME")));
+  return change_access(invocation, false);
 }
 
 int access(Invocation& invocation) {

@@ -1,4 +1,11 @@
-// space create|list|show|resize|delete: sized directories owned by a user.
+// space create|list|show|resize|delete: sized directories owned by a user. The table shows
+// what a space uses (USED, USE%: measured by its host every 15 s); create ends with where to
+// connect; delete names the shares that go with the space.
+#include <chrono>
+#include <ostream>
+#include <thread>
+#include <vector>
+
 #include <fmt/core.h>
 
 #include "cli/commands/helpers.hpp"
@@ -10,6 +17,8 @@ namespace {
 const View k_space_view{{{"NAME", "name"},
                          {"OWNER", "owner"},
                          {"SIZE", "size_bytes", ColumnKind::size},
+                         {"USED", "used_bytes", ColumnKind::size},
+                         {"USE%", "used_bytes", ColumnKind::percent, "size_bytes"},
                          {"SERVER", "server"},
                          {"SHARE", "share"},
                          {"STATUS", "status"},
@@ -34,6 +43,31 @@ CliResult<std::string> owner_of(Invocation& invocation) {
 
 std::string space_path(const std::string& owner, const std::string& name) {
   return "/api/v1/spaces/" + seg(owner) + "/" + seg(name);
+}
+
+// "Connect: \\host\share  (smb://host:port/share)" on stderr after a create, for people only:
+// table output, not --quiet, and only when the space has a share (unc / url not empty).
+void print_connect_line(Invocation& invocation, const nlohmann::json& space) {
+  auto& context = invocation.context();
+  const auto format = context.output_format();
+  if (context.options().quiet || !format || *format != config::OutputFormat::table ||
+      !space.is_object()) {
+    return;
+  }
+  const auto text = [&](const char* key) {
+    const auto it = space.find(key);
+    return it != space.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  const std::string unc = text("unc");
+  const std::string url = text("url");
+  if (unc.empty() && url.empty()) {
+    return;
+  }
+  std::string line = "Connect: " + (unc.empty() ? url : unc);
+  if (!unc.empty() && !url.empty()) {
+    line += "  (" + url + ")";
+  }
+  context.io().err << line << "\n";
 }
 
 int create(Invocation& invocation) {
@@ -70,8 +104,12 @@ int create(Invocation& invocation) {
     }
     owner = *resolved;
   }
-  return wait_and_print(invocation, *answer, space_path(owner, name), k_space_view,
-                        fmt::format("space {}", name));
+  const int done = wait_and_print(invocation, *answer, space_path(owner, name), k_space_view,
+                                  fmt::format("space {}", name));
+  if (done == 0) {
+    print_connect_line(invocation, *answer);
+  }
+  return done;
 }
 
 int list_spaces(Invocation& invocation) {
@@ -109,13 +147,100 @@ int resize(Invocation& invocation) {
                         fmt::format("space {}", invocation.value("NAME")));
 }
 
+// The names of the shares of space owner/name among those the caller may see; fails with the
+// call's error.
+CliResult<std::vector<std::string>> shares_of(Invocation& invocation, const std::string& owner,
+                                              const std::string& name) {
+  auto listed = call_json(invocation, "GET", "/api/v1/shares");
+  if (!listed) {
+    return std::unexpected(listed.error());
+  }
+  std::vector<std::string> names;
+  for (const auto& share : list_items(*listed)) {
+    if (share.is_object() && share.value("space", "") == name &&
+        share.value("owner", "") == owner && !share.value("name", "").empty()) {
+      names.push_back(share.value("name", ""));
+    }
+  }
+  return names;
+}
+
+// Follows a space being deleted until GET answers 404 (0), its status is "error" (10) or
+// --timeout passes (9); at once with --no-wait or an answer without status.
+int wait_gone(Invocation& invocation, const nlohmann::json& answer, const std::string& path,
+              const std::string& what) {
+  auto& context = invocation.context();
+  const auto status_of = [](const nlohmann::json& object) {
+    return object.is_object() ? object.value("status", "") : std::string();
+  };
+  if (!context.options().wait || status_of(answer).empty()) {
+    return 0;
+  }
+  auto limit = context.timeout();
+  if (!limit) {
+    return context.fail(limit.error());
+  }
+  const auto started = std::chrono::steady_clock::now();
+  auto pause = std::chrono::milliseconds(25);
+  nlohmann::json object = answer;
+  while (true) {
+    if (status_of(object) == "error") {
+      return context.fail(
+          CliError{ExitCode::apply_failed, fmt::format("the host failed to delete {}: {}", what,
+                                                       object.value("status_message", ""))});
+    }
+    if (std::chrono::steady_clock::now() + pause > started + *limit) {
+      return context.fail(CliError{
+          ExitCode::wait_timeout,
+          fmt::format("timed out after {}s waiting for {} to be deleted", limit->count(), what)});
+    }
+    std::this_thread::sleep_for(pause);
+    if (std::chrono::steady_clock::now() - started > std::chrono::seconds(1)) {
+      pause = std::min(pause * 2, std::chrono::milliseconds(1000));
+    }
+    auto next = call_json(invocation, "GET", path);
+    if (!next) {
+      if (next.error().exit == ExitCode::not_found) {
+        return 0;
+      }
+      return context.fail(next.error());
+    }
+    object = std::move(*next);
+  }
+}
+
 int remove(Invocation& invocation) {
+  auto& context = invocation.context();
   auto owner = owner_of(invocation);
   if (!owner) {
-    return invocation.context().fail(owner.error());
+    return context.fail(owner.error());
   }
-  return delete_and_wait(invocation, space_path(*owner, invocation.value("NAME")),
-                         fmt::format("space {}", invocation.value("NAME")));
+  const std::string name = invocation.value("NAME");
+  const std::string path = space_path(*owner, name);
+  auto shares = shares_of(invocation, *owner, name);
+  if (!shares) {
+    return context.fail(shares.error());
+  }
+  std::string what = fmt::format("space {}", name);
+  if (!shares->empty()) {
+    std::string names;
+    for (const auto& share : *shares) {
+      names += (names.empty() ? "" : ", ") + share;
+    }
+    what += fmt::format(" and its share{} {}", shares->size() == 1 ? "" : "s", names);
+  }
+  if (int asked = confirm(invocation, fmt::format("Delete {}? [y/N] ", what), what); asked != 0) {
+    return asked;
+  }
+  auto answer = call_json(invocation, "DELETE", path, nullptr, {{"force", "true"}});
+  if (!answer) {
+    return context.fail(answer.error());
+  }
+  if (int waited = wait_gone(invocation, *answer, path, what); waited != 0) {
+    return waited;
+  }
+  context.note(fmt::format("deleted {}", what));
+  return 0;
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -36,6 +37,18 @@ std::string scalar_text(const nlohmann::json& value) {
   return value.dump();
 }
 
+// The value as a non-negative integer; nullopt for anything else.
+std::optional<std::uint64_t> unsigned_of(const nlohmann::json* value) {
+  if (value == nullptr) {
+    return std::nullopt;
+  }
+  if (value->is_number_unsigned() ||
+      (value->is_number_integer() && value->get<std::int64_t>() >= 0)) {
+    return value->get<std::uint64_t>();
+  }
+  return std::nullopt;
+}
+
 std::string rtrim(std::string line) {
   while (!line.empty() && line.back() == ' ') {
     line.pop_back();
@@ -44,6 +57,22 @@ std::string rtrim(std::string line) {
 }
 
 } // namespace
+
+std::string format_percent(std::uint64_t part, std::uint64_t whole) {
+  if (whole == 0) {
+    return "";
+  }
+  // ceil(part * 100 / whole) without overflowing: split part into whole multiples and the rest.
+  const std::uint64_t times = part / whole;
+  const std::uint64_t rest = part % whole;
+  const long double fraction =
+      static_cast<long double>(rest) * 100 / static_cast<long double>(whole);
+  auto percent = static_cast<std::uint64_t>(fraction);
+  if (static_cast<long double>(percent) < fraction) {
+    ++percent;
+  }
+  return std::to_string(times * 100 + percent) + "%";
+}
 
 std::string render_cell(const nlohmann::json& object, const Column& column) {
   const nlohmann::json* value = find_field(object, column.field);
@@ -74,6 +103,14 @@ std::string render_cell(const nlohmann::json& object, const Column& column) {
       return joined;
     }
     return scalar_text(*value);
+  case ColumnKind::percent: {
+    const auto part = unsigned_of(value);
+    const auto whole = unsigned_of(find_field(object, column.total));
+    if (part && whole) {
+      return format_percent(*part, *whole);
+    }
+    return "";
+  }
   case ColumnKind::text:
     break;
   }

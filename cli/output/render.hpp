@@ -3,6 +3,7 @@
 // nlohmann/json is only forward-declared here; yaml-cpp stays in yaml.cpp.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,8 @@ enum class ColumnKind {
   size,    // bytes as format_size ("20 GiB")
   boolean, // "yes" / "no"
   list,    // array elements joined by ","
+  percent, // the field as a share of Column::total, rounded up like df ("42%"); "" without a
+           // positive total
 };
 
 // One column: its header (upper case), the field (a key or a JSON pointer "/a/b") and kind.
@@ -26,7 +29,12 @@ struct Column {
   std::string header;
   std::string field;
   ColumnKind kind = ColumnKind::text;
+  std::string total{}; // percent: the field holding the whole (e.g. "size_bytes")
 };
+
+// "N%": `part` as a share of `whole`, rounded up (so any use shows as at least 1%); "" when
+// whole is 0. Never fails.
+std::string format_percent(std::uint64_t part, std::uint64_t whole);
 
 // How one command's result prints in each format.
 struct View {

@@ -101,75 +101,6 @@ Status validate_store_url(std::string_view url) {
   return {};
 }
 
-// Whether `inner` is `outer` or below it, comparing whole components.
-bool is_within(const std::filesystem::path& inner, const std::filesystem::path& outer) {
-  auto i = inner.begin();
-  for (auto o = outer.begin(); o != outer.end(); ++o, ++i) {
-    if (i == inner.end() || *i != *o) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// A broken cross-field rule: the key to point at and what is wrong.
-struct Problem {
-  std::string key;
-  std::string message;
-};
-
-std::optional<Problem> cross_field_problem(const AgentConfig& config) {
-  if (!config.tls.enabled && !is_loopback_host(config.listen.host)) {
-    return Problem{"tls.enabled",
-                   "tls.enabled is false but listen is " + format_listen_address(config.listen) +
-                       ": plain HTTP is allowed only on a loopback address (127.0.0.0/8, ::1 or "
-                       "localhost), because tokens and passwords would cross the network "
-                       "unencrypted; enable TLS or listen on 127.0.0.1"};
-  }
-  for (std::size_t i = 0; i < config.server.roles.size(); ++i) {
-    for (std::size_t j = 0; j < i; ++j) {
-      if (config.server.roles[i] == config.server.roles[j]) {
-        return Problem{"server.roles", "server.roles lists " +
-                                           std::string(to_string(config.server.roles[i])) +
-                                           " twice"};
-      }
-    }
-  }
-  if (config.server.roles.empty()) {
-    return Problem{"server.roles", "server.roles must name at least one role (samba, iscsi)"};
-  }
-  if (config.samba.config == config.samba.include) {
-    return Problem{"samba.include",
-                   "samba.include must differ from samba.config: the agent rewrites the include "
-                   "file and only adds one line to smb.conf"};
-  }
-  for (std::size_t i = 0; i < config.filesystems.size(); ++i) {
-    for (std::size_t j = 0; j < config.filesystems.size(); ++j) {
-      if (i == j) {
-        continue;
-      }
-      const auto& a = config.filesystems[i].path;
-      const auto& b = config.filesystems[j].path;
-      const std::string name_a = "filesystems[" + std::to_string(i) + "].path";
-      const std::string name_b = "filesystems[" + std::to_string(j) + "].path";
-      if (a == b && j < i) {
-        return Problem{name_a, name_a + " " + a.string() + " is already listed as " + name_b};
-      }
-      if (a != b && is_within(a, b)) {
-        return Problem{name_a, name_a + " " + a.string() + " is inside " + name_b + " " +
-                                   b.string() + "; filesystems must not overlap"};
-      }
-    }
-  }
-  if (config.apps.idle_expiry > config.apps.max_lifetime) {
-    return Problem{"apps.idle_expiry",
-                   "apps.idle_expiry (" + format_duration(config.apps.idle_expiry) +
-                       ") is longer than apps.max_lifetime (" +
-                       format_duration(config.apps.max_lifetime) + "), so it would never apply"};
-  }
-  return std::nullopt;
-}
-
 // Reads agent.yaml section by section, remembering the line of every key for the cross-field
 // messages.
 class AgentConfigReader {
@@ -199,6 +130,9 @@ public:
       return s;
     }
     if (auto s = read_shares(root); !s) {
+      return s;
+    }
+    if (auto s = read_groups(root); !s) {
       return s;
     }
     if (auto s = read_auth(root); !s) {
@@ -470,6 +404,21 @@ private:
     return shares.finish();
   }
 
+  Status read_groups(YamlMap& root) {
+    auto section = root.map("groups");
+    if (!section) {
+      return std::unexpected(section.error());
+    }
+    if (!section->has_value()) {
+      return {};
+    }
+    YamlMap& groups = **section;
+    if (auto s = read_bool(groups, "user_groups", m_config.groups.user_groups); !s) {
+      return s;
+    }
+    return groups.finish();
+  }
+
   Status read_auth(YamlMap& root) {
     auto section = root.map("auth");
     if (!section) {
@@ -565,13 +514,6 @@ std::string default_server_name() {
     return "localhost";
   }
   return std::string(buffer.data());
-}
-
-Status check_agent_config(const AgentConfig& config) {
-  if (const auto problem = cross_field_problem(config)) {
-    return fail(ErrorCode::bad_request, problem->message);
-  }
-  return {};
 }
 
 Result<AgentConfig> parse_agent_config(std::string_view yaml_text,

@@ -122,6 +122,15 @@ struct SharesConfig {
   friend bool operator==(const SharesConfig&, const SharesConfig&) = default;
 };
 
+// groups: who may make groups.
+struct GroupsConfig {
+  // true: any active user may create groups of their own (and manage them) for share grants;
+  // such user groups never carry roles. false: creating a group needs groups.create.
+  bool user_groups = true;
+
+  friend bool operator==(const GroupsConfig&, const GroupsConfig&) = default;
+};
+
 // auth: who may register and how requests authenticate.
 struct AuthConfig {
   Registration registration = Registration::open;
@@ -167,6 +176,7 @@ struct AgentConfig {
       FilesystemConfig{"/srv/sharectl", FilesystemDriver::btrfs}};
   SpacesConfig spaces;
   SharesConfig shares;
+  GroupsConfig groups;
   AuthConfig auth;
   AppsConfig apps;
   ReconcileConfig reconcile;
@@ -182,6 +192,16 @@ struct AgentConfig {
 // max_lifetime, duplicate roles).
 Result<AgentConfig> parse_agent_config(std::string_view yaml_text,
                                        std::string_view origin_for_messages);
+
+// A broken cross-field rule: the key to point at (e.g. "apps.idle_expiry") and what is wrong.
+struct ConfigProblem {
+  std::string key;
+  std::string message;
+};
+
+// The first cross-field rule `config` breaks (see parse_agent_config), nullopt when none. Never
+// fails.
+std::optional<ConfigProblem> cross_field_problem(const AgentConfig& config);
 
 // Reads and parses the file at `path` (at most 1 MiB). Fails with not_found when it does not
 // exist, internal when it cannot be read, and as parse_agent_config otherwise.

@@ -102,6 +102,10 @@ std::string render_agent_config(const AgentConfig& config) {
   out += line_with_comment(
       "  invitations: " + std::string(config.shares.invitations ? "true" : "false"),
       "true: grants wait until the user accepts them (sharectl invite accept)");
+  out += "groups:\n";
+  out += line_with_comment("  user_groups: " +
+                               std::string(config.groups.user_groups ? "true" : "false"),
+                           "any user may make own groups for share grants, never roles");
   out += "auth:\n";
   out += line_with_comment("  registration: " + std::string(to_string(config.auth.registration)),
                            "open | closed");

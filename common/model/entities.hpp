@@ -105,7 +105,9 @@ struct Server : Object {
   bool role_samba = true;
   bool role_iscsi = false;
   ServerStatus status = ServerStatus::down;
+  int smb_port = 445; // where its smbd listens (from `smb ports`); clients' connect paths use it
   std::optional<Timestamp> last_heartbeat;
+  Revision observed_revision = 0; // the store revision its last complete reconcile pass applied
   double load_average = 0;
   std::uint64_t memory_total_bytes = 0;
   std::uint64_t memory_used_bytes = 0;
@@ -135,7 +137,9 @@ struct Space : Object, Applied {
   std::string name;
   std::uint64_t size_bytes = 0;
   Id filesystem_id;
-  std::string path; // where the host created it
+  std::string path;            // where the host created it
+  std::uint64_t used_bytes = 0; // measured by its host (heartbeat); bookkeeping, no revision
+  std::optional<Timestamp> used_at; // when used_bytes was measured; nullopt: not yet
 };
 
 // A Samba share of a space or of a subdirectory of it. Name unique case-insensitively.

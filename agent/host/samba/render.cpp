@@ -58,7 +58,8 @@ std::string join(const std::vector<std::string>& names) {
   return out;
 }
 
-void render_one(const ShareView& view, const std::string& path, std::string& out) {
+void render_one(const ShareView& view, const std::string& path, const DfreeSetup& dfree,
+                std::string& out) {
   const auto levels = effective_levels(view);
   std::vector<std::string> valid;
   std::vector<std::string> readers;
@@ -91,6 +92,10 @@ void render_one(const ShareView& view, const std::string& path, std::string& out
   out += "\tforce group = " + group + "\n";
   out += "\tcreate mask = 0640\n";
   out += "\tdirectory mask = 0750\n";
+  if (const auto command = dfree_command(dfree, view.space)) {
+    out += "\tdfree command = " + *command + "\n";
+    out += "\tdfree cache time = " + std::to_string(k_dfree_cache_seconds) + "\n";
+  }
 }
 
 } // namespace
@@ -144,7 +149,18 @@ Status validate_share_view(const ShareView& view) {
   return {};
 }
 
-Result<std::string> render_shares(const std::vector<ShareView>& shares) {
+std::optional<std::string> dfree_command(const DfreeSetup& dfree, const model::Space& space) {
+  if (!dfree.enabled()) {
+    return std::nullopt;
+  }
+  auto link = dfree_link(dfree.usage_dir, space.id);
+  if (!link || !check_dfree_path(link->string())) {
+    return std::nullopt;
+  }
+  return link->string();
+}
+
+Result<std::string> render_shares(const std::vector<ShareView>& shares, const DfreeSetup& dfree) {
   // Sorted by folded name, so the order of the input never changes the output.
   std::map<std::string, const ShareView*> sorted;
   for (const ShareView& view : shares) {
@@ -162,7 +178,7 @@ Result<std::string> render_shares(const std::vector<ShareView>& shares) {
   out += "\n";
   out.reserve(sorted.size() * 320 + 64);
   for (const auto& [folded, view] : sorted) {
-    render_one(*view, *share_path(*view), out);
+    render_one(*view, *share_path(*view), dfree, out);
   }
   return out;
 }

@@ -1,12 +1,16 @@
 // The smb.conf include file the agent owns: one section per share placed on this host, rendered
 // from an allow-list of parameters only (DESIGN.md "A coherent permission model"). Every name,
 // comment and path is validated again here (defence in depth); anything that fails refuses the
-// whole rendering, so a partial or hostile file is never produced. Pure: no I/O.
+// whole rendering, so a partial or hostile file is never produced. Rendering is pure (no I/O);
+// prepare_dfree, for the reconciler's call, is not.
 #pragma once
 
+#include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "agent/host/samba/usage_files.hpp"
 #include "common/model/entities.hpp"
 #include "common/util/error.hpp"
 
@@ -42,11 +46,28 @@ Result<std::string> share_path(const ShareView& view);
 // share and the rule.
 Status validate_share_view(const ShareView& view);
 
+// The `dfree command` of a share of this space: `<usage_dir>/<space id>.dfree` when `dfree` is
+// enabled, the id is a UUID and the path passes check_dfree_path; nullopt otherwise (the share
+// then gets no dfree parameters and Samba shows the disk's own figures). Never fails.
+std::optional<std::string> dfree_command(const DfreeSetup& dfree, const model::Space& space);
+
 // The whole include file for these shares: header comment, then sections sorted by name
 // (case-insensitively), each with path, comment (when set), read only, browseable, valid users,
-// read list, write list, force user, force group, create mask 0640 and directory mask 0750.
-// Byte-identical output for the same input (in any order). Fails with bad_request on the first
-// invalid view, or when two shares' names differ only in case; nothing is returned then.
-Result<std::string> render_shares(const std::vector<ShareView>& shares);
+// read list, write list, force user, force group, create mask 0640 and directory mask 0750,
+// and — when dfree_command() gives one — dfree command and dfree cache time
+// (k_dfree_cache_seconds). Byte-identical output for the same input (in any order). Fails with
+// bad_request on the first invalid view, or when two shares' names differ only in case; nothing
+// is returned then.
+Result<std::string> render_shares(const std::vector<ShareView>& shares,
+                                  const DfreeSetup& dfree = {});
+
+// The reconciler's argument to render_shares: dfree_setup_for(samba_include), after making sure
+// (when enabled) that the usage directory exists and that every view's space has its link and
+// a figures file (created with the space's size and stored used_bytes, or given the new size of
+// a resized space; the heartbeat's used figure is kept). I/O failures are not reported: a
+// missing link or file only makes Samba fall back to the disk's figures, and the heartbeat
+// writes them again every beat. Never fails.
+DfreeSetup prepare_dfree(const std::filesystem::path& samba_include,
+                         const std::vector<ShareView>& views);
 
 } // namespace sharectl::agent::host

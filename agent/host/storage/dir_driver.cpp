@@ -2,6 +2,7 @@
 #include "agent/host/storage/dir_driver.hpp"
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <set>
 #include <utility>
@@ -20,18 +21,26 @@ namespace fs = std::filesystem;
 
 } // namespace
 
-Result<std::uint64_t> directory_usage(const fs::path& path) {
+Result<DirectoryUsage> measure_directory(const fs::path& path, const WalkLimits& limits) {
   struct stat top {};
   if (::lstat(path.c_str(), &top) != 0) {
     return fail(errno == ENOENT ? ErrorCode::not_found : ErrorCode::internal,
                 "lstat " + path.string() + ": " + std::strerror(errno));
   }
-  std::uint64_t total = 0;
+  const auto deadline = std::chrono::steady_clock::now() + limits.budget;
+  DirectoryUsage out;
   std::set<std::pair<::dev_t, ::ino_t>> linked;
   std::error_code ec;
   // directory_options::none: directory symlinks are listed, never entered.
   fs::recursive_directory_iterator it(path, fs::directory_options::none, ec);
   for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    // The clock is read every 256 entries: cheap, and the budget is seconds.
+    if (out.entries >= limits.max_entries ||
+        (out.entries % 256 == 0 && std::chrono::steady_clock::now() >= deadline)) {
+      out.complete = false;
+      break;
+    }
+    ++out.entries;
     struct stat st {};
     if (::lstat(it->path().c_str(), &st) != 0) {
       continue; // removed while we walk
@@ -46,16 +55,24 @@ Result<std::uint64_t> directory_usage(const fs::path& path) {
     if (st.st_nlink > 1 && !linked.emplace(st.st_dev, st.st_ino).second) {
       continue;
     }
-    total += static_cast<std::uint64_t>(st.st_size);
+    out.bytes += static_cast<std::uint64_t>(st.st_size);
   }
   if (ec) {
     return fail(ErrorCode::internal, "walking " + path.string() + ": " + ec.message());
   }
-  return total;
+  return out;
 }
 
-DirDriver::DirDriver(ProcessRunner& runner, fs::path root)
-    : m_runner(runner), m_root(std::move(root)) {}
+Result<std::uint64_t> directory_usage(const fs::path& path) {
+  auto measured = measure_directory(path);
+  if (!measured) {
+    return std::unexpected(measured.error());
+  }
+  return measured->bytes;
+}
+
+DirDriver::DirDriver(ProcessRunner& runner, fs::path root, WalkLimits limits)
+    : m_runner(runner), m_root(std::move(root)), m_limits(limits) {}
 
 Result<fs::path> DirDriver::existing_space(const fs::path& path) {
   auto checked = space_path_inside(path, m_root);
@@ -126,7 +143,23 @@ Result<std::uint64_t> DirDriver::usage(const fs::path& path) {
   if (!checked) {
     return std::unexpected(checked.error());
   }
-  return directory_usage(*checked);
+  auto measured = measure_directory(*checked, m_limits);
+  if (!measured) {
+    return std::unexpected(measured.error());
+  }
+  return measured->bytes;
+}
+
+Result<UsageReading> DirDriver::measure(const fs::path& path) {
+  auto checked = existing_space(path);
+  if (!checked) {
+    return std::unexpected(checked.error());
+  }
+  auto measured = measure_directory(*checked, m_limits);
+  if (!measured) {
+    return std::unexpected(measured.error());
+  }
+  return UsageReading{measured->bytes, measured->complete};
 }
 
 Status DirDriver::remove(const fs::path& path) {

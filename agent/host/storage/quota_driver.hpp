@@ -29,6 +29,12 @@ struct SpaceSpec {
   std::uint64_t size_bytes = 0; // the limit (btrfs) or the accounted size (dir); > 0
 };
 
+// What a space uses, and whether the figure is complete.
+struct UsageReading {
+  std::uint64_t bytes = 0;
+  bool complete = true; // false: a bounded walk stopped early; bytes is what it counted
+};
+
 // Creates, sizes, measures and deletes space directories below one filesystem root.
 class QuotaDriver {
 public:
@@ -55,6 +61,17 @@ public:
   // Bytes the space uses now (btrfs: the qgroup's referenced bytes as of the last commit; dir:
   // apparent size of its files). not_found when the space does not exist.
   virtual Result<std::uint64_t> usage(const std::filesystem::path& path) = 0;
+
+  // usage() saying whether the figure is complete: the dir driver's walk is bounded (entries and
+  // time, dir_driver.hpp) and reports what it counted when cut short; the others are complete.
+  // Fails as usage().
+  virtual Result<UsageReading> measure(const std::filesystem::path& path) {
+    auto bytes = usage(path);
+    if (!bytes) {
+      return std::unexpected(bytes.error());
+    }
+    return UsageReading{*bytes, true};
+  }
 
   // Deletes the space and everything in it. Idempotent (a missing space is fine). Fails with
   // conflict when the path is a symlink or the wrong kind of entry, internal otherwise.

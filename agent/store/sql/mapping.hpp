@@ -21,9 +21,11 @@ namespace sharectl::store::sql {
 template <typename E>
 inline constexpr bool k_applied = std::is_base_of_v<model::Applied, E>;
 
-// Collects the column names of Table<E>::fields (derived columns only when asked).
+// Collects the column names of Table<E>::fields. Derived columns are written, never read back;
+// bookkeeping columns (written in place by the touch_* calls only, e.g. a space's used_bytes)
+// are read, never written by create or update.
 struct ColumnLister {
-  bool with_derived = false;
+  bool writing = false; // true: the columns of an INSERT/UPDATE; false: of a SELECT
   std::vector<std::string> columns;
   template <typename T>
   void operator()(std::string_view column, T&) {
@@ -31,9 +33,38 @@ struct ColumnLister {
   }
   template <typename T>
   void derived(std::string_view column, const T&) {
-    if (with_derived) {
+    if (writing) {
       columns.emplace_back(column);
     }
+  }
+  template <typename T>
+  void bookkeeping(std::string_view column, T&) {
+    if (!writing) {
+      columns.emplace_back(column);
+    }
+  }
+};
+
+// Passes only the bookkeeping fields of Table<E>::fields to `inner` (as plain fields): to list,
+// load or reset just those.
+template <typename V>
+struct BookkeepingOnly {
+  V& inner;
+  template <typename T>
+  void operator()(std::string_view, T&) {}
+  template <typename T>
+  void derived(std::string_view, const T&) {}
+  template <typename T>
+  void bookkeeping(std::string_view column, T& value) {
+    inner(column, value);
+  }
+};
+
+// Sets every field it visits to its default value (a new row's bookkeeping columns).
+struct Resetter {
+  template <typename T>
+  void operator()(std::string_view, T& value) {
+    value = T{};
   }
 };
 
@@ -76,6 +107,8 @@ struct Binder {
   requires std::is_enum_v<E>
   void operator()(std::string_view, E v) { out.emplace_back(std::string(model::to_string(v))); }
   void derived(std::string_view c, const std::optional<std::string>& v) { (*this)(c, v); }
+  template <typename T>
+  void bookkeeping(std::string_view, const T&) {} // written by the touch_* calls only
 
 private:
   void null() { out.emplace_back(std::monostate{}); }
@@ -182,6 +215,10 @@ struct Loader {
   }
   template <typename T>
   void derived(std::string_view, const T&) {}
+  template <typename T>
+  void bookkeeping(std::string_view c, T& v) {
+    (*this)(c, v);
+  }
 
 private:
   template <typename T>

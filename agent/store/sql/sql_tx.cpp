@@ -266,6 +266,10 @@ Result<E> SqlTx::create_impl(E e) {
   if (r->affected == 0) {
     return fail(ErrorCode::conflict, taken_message<E>(lister.columns, params, ""));
   }
+  // Bookkeeping columns start at their defaults, whatever the caller's copy said.
+  Resetter resetter;
+  BookkeepingOnly<Resetter> reset{resetter};
+  Table<E>::fields(reset, e);
   record(E::k_kind, e.id, false);
   return e;
 }
@@ -340,8 +344,15 @@ Result<E> SqlTx::update_impl(E e) {
       sql += (i > 1 ? ", " : "") + lister.columns[i] + " = $" + std::to_string(i + 1);
     }
     params.push_back(expected);
+    // The bookkeeping columns are not written; the stored values come back with the row.
+    ColumnLister kept;
+    BookkeepingOnly<ColumnLister> kept_columns{kept};
+    Table<E>::fields(kept_columns, e);
     sql +=
         " WHERE id = $1 AND revision = $" + std::to_string(params.size()) + " RETURNING created_at";
+    for (const auto& column : kept.columns) {
+      sql += ", " + column;
+    }
     auto r = query_raw(sql, params);
     if (!r) {
       if (r.error().fault == Fault::unique) {
@@ -370,6 +381,12 @@ Result<E> SqlTx::update_impl(E e) {
     }
     auto created = cell_int(r->rows[0], 0);
     e.created_at = model::from_micros(created && *created ? **created : 0);
+    Loader loader{r->rows[0], 1, std::nullopt};
+    BookkeepingOnly<Loader> load_kept{loader};
+    Table<E>::fields(load_kept, e);
+    if (loader.error) {
+      return std::unexpected(*loader.error);
+    }
     record(E::k_kind, e.id, false);
     return e;
   }

@@ -55,6 +55,8 @@ public:
   Status touch_app(const Id& app_id, Timestamp when) override;
   Status touch_server(const Server& figures) override;
   Status touch_filesystem(const FileSystem& figures) override;
+  Status touch_server_observed(const Id& server_id, Revision observed) override;
+  Status touch_space_usage(const Id& space_id, std::uint64_t used_bytes, Timestamp when) override;
 
   Result<GroupMember> add_group_member(const Id& group_id, const Id& user_id,
                                        AclState new_rows) override;

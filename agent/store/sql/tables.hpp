@@ -1,6 +1,7 @@
 // How each document kind maps to a table of the shared SQL schema: table name, the columns
-// (one visitor per entity, used to list columns, bind values and load rows), the parent column
-// of ListQuery, and the unique keys named in conflict messages. Used by sql_tx.cpp only.
+// (one visitor per entity, used to list columns, bind values and load rows; `v.derived` columns
+// are written only, `v.bookkeeping` columns read only — see mapping.hpp), the parent column of
+// ListQuery, and the unique keys named in conflict messages. Used by sql_tx.cpp only.
 #pragma once
 
 #include <array>
@@ -92,7 +93,8 @@ template <> struct Table<model::Server> {
     v("role_iscsi", e.role_iscsi); v("status", e.status); v("last_heartbeat", e.last_heartbeat);
     v("load_average", e.load_average); v("memory_total_bytes", e.memory_total_bytes);
     v("memory_used_bytes", e.memory_used_bytes); v("net_rx_bytes", e.net_rx_bytes);
-    v("net_tx_bytes", e.net_tx_bytes);
+    v("net_tx_bytes", e.net_tx_bytes); v("smb_port", e.smb_port);
+    v.bookkeeping("observed_revision", e.observed_revision);
   }
 };
 template <> struct Table<model::FileSystem> {
@@ -111,6 +113,7 @@ template <> struct Table<model::Space> {
   template <typename V> static void fields(V& v, model::Space& e) {
     v("owner_id", e.owner_id); v("name", e.name); v("size_bytes", e.size_bytes);
     v("filesystem_id", e.filesystem_id); v("path", e.path);
+    v.bookkeeping("used_bytes", e.used_bytes); v.bookkeeping("used_at", e.used_at);
   }
 };
 template <> struct Table<model::Share> {

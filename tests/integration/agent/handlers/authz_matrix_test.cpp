@@ -125,12 +125,13 @@ json sample_body(const api::Route& route, const Targets& t) {
 // The agent on a FakeClock (idle expiry 7 days, absolute maximum 30 days) and its callers.
 class Matrix {
 public:
-  Matrix() : m_agent(config(), &m_clock) {}
+  explicit Matrix(bool user_groups = true) : m_agent(config(user_groups), &m_clock) {}
 
-  static config::AgentConfig config() {
+  static config::AgentConfig config(bool user_groups) {
     config::AgentConfig cfg;
     cfg.apps.idle_expiry = days{7};
     cfg.apps.max_lifetime = days{30};
+    cfg.groups.user_groups = user_groups;
     return cfg;
   }
 
@@ -474,4 +475,71 @@ TEST_CASE("authz matrix: every protected route × every kind of caller, predicte
             .status == 403);
   CHECK(agent.call("GET", "/api/v1/spaces/olga/cora-check", {}, cora).status == 200);
   CHECK(agent.call("DELETE", "/api/v1/spaces/olga/cora-check", {}, cora).status == 403);
+}
+
+TEST_CASE("authz matrix: groups.user_groups decides who creates groups; user groups carry no "
+          "roles") {
+  for (const bool user_groups : {true, false}) {
+    CAPTURE(user_groups);
+    Matrix m(user_groups);
+    auto& agent = m.agent();
+    m.add_user("root", true);
+    m.add_user("mary", false, true);
+    for (const char* name : {"alice", "carl", "vera", "matt", "cora"}) {
+      m.add_user(name);
+    }
+    m.bind("client", m.user("carl"));
+    m.bind("viewer", m.user("vera"));
+    m.bind("maintainer", m.user("matt"));
+    m.bind("admin", m.user("root")); // the admin role's row, for the bindings below
+    m.in_store<model::Role>([](store::Tx& tx) -> Result<model::Role> {
+      model::Role role;
+      role.name = "group-ops";
+      auto stored = tx.create(role);
+      if (!stored) {
+        return stored;
+      }
+      model::Rule rule;
+      rule.role_id = stored->id;
+      rule.resource_glob = "groups/g-*";
+      rule.level = model::RoleLevel::modify;
+      if (auto created = tx.create(rule); !created) {
+        return std::unexpected(created.error());
+      }
+      return stored;
+    });
+    m.bind("group-ops", m.user("cora"));
+    const auto root = m.app_for(m.user("root"));
+
+    for (const std::string caller : {"root", "mary", "alice", "carl", "vera", "matt", "cora"}) {
+      CAPTURE(caller);
+      const std::string group = "g-" + caller;
+      // Without user groups the rules decide; with them any user may.
+      const auto rules = m.decide(caller, "groups.create",
+                                  authz::Resource{"groups/" + group, std::nullopt, false});
+      const auto created = agent.call("POST", "/api/v1/groups", json{{"name", group}}.dump(),
+                                      m.app_for(m.user(caller)));
+      if (user_groups || rules.allowed) {
+        REQUIRE_MESSAGE(created.status == 201, created.body);
+        CHECK(json::parse(created.body)["owner"] == caller);
+      } else {
+        CHECK(created.status == 403);
+        CHECK(json::parse(created.body)["error"]["message"] == rules.reason);
+        continue;
+      }
+      // A group whose owner could not have made it without user groups is a user group: no role
+      // binds to it at cluster scope, whoever asks.
+      const auto bound = agent.call(
+          "POST", "/api/v1/bindings",
+          json{{"role", "viewer"}, {"subject_type", "group"}, {"subject", group}}.dump(), root);
+      if (rules.allowed) {
+        CHECK_MESSAGE(bound.status == 201, bound.body);
+      } else {
+        CHECK(bound.status == 409);
+        CHECK(json::parse(bound.body)["error"]["message"] ==
+              "group " + group + " is a user group (owned by " + caller +
+                  "); user groups carry share grants only, never roles");
+      }
+    }
+  }
 }

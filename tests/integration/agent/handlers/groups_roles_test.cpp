@@ -34,10 +34,18 @@ config::AgentConfig host_config(const std::filesystem::path& root) {
   return cfg;
 }
 
+// An agent where creating a group needs groups.create (groups.user_groups: false, as before user
+// groups; group_members_test.cpp covers them).
+config::AgentConfig without_user_groups() {
+  config::AgentConfig cfg;
+  cfg.groups.user_groups = false;
+  return cfg;
+}
+
 } // namespace
 
 TEST_CASE("groups: managers create, owners and members see, others get 404") {
-  test::InProcessAgent agent;
+  test::InProcessAgent agent(without_user_groups());
   agent.add_user("root", true);
   agent.add_user("mia", false, true); // manager
   agent.add_user("alice");
@@ -169,7 +177,7 @@ TEST_CASE("group members get the group's share access, active, and lose it when 
 }
 
 TEST_CASE("custom roles: prioritized glob rules decide what their holders may do") {
-  test::InProcessAgent agent;
+  test::InProcessAgent agent(without_user_groups());
   agent.add_user("root", true);
   agent.add_user("carol");
   agent.add_user("vera");

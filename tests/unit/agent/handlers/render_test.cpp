@@ -84,9 +84,36 @@ TEST_CASE("app and space JSON are what nlohmann::json renders for the same membe
                                       {"share", "projects"},
                                       {"status", model::status_name(space.status)},
                                       {"status_message", space.status_message},
-                                      {"observed_revision", space.observed_revision}};
-  CHECK(handlers::space_json(space, "alice", "host1", "projects") ==
+                                      {"observed_revision", space.observed_revision},
+                                      {"unc", "\\\\192.0.2.10\\projects"},
+                                      {"url", "smb://192.0.2.10:4450/projects"},
+                                      {"used_bytes", 0},
+                                      {"used_at", nullptr}};
+  const handlers::SmbEndpoint at{"host1", "192.0.2.10", 4450};
+  CHECK(handlers::space_json(space, "alice", "host1", "projects", at) ==
         space_expected.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  space.used_bytes = 8'388'608;
+  space.used_at = model::from_micros(3);
+  auto measured = space_expected;
+  measured["used_bytes"] = space.used_bytes;
+  measured["used_at"] = handlers::rfc3339(*space.used_at);
+  CHECK(handlers::space_json(space, "alice", "host1", "projects", at) ==
+        measured.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+TEST_CASE("connect_paths: UNC path and smb URL of a share") {
+  using handlers::connect_paths;
+  const auto plain = connect_paths({"h", "storage1.example.org", 445}, "docs");
+  CHECK(plain.unc == "\\\\storage1.example.org\\docs");
+  CHECK(plain.url == "smb://storage1.example.org/docs"); // 445 is the default: no port
+  const auto port = connect_paths({"h", "127.0.0.1", 4450}, "docs");
+  CHECK(port.unc == "\\\\127.0.0.1\\docs"); // a UNC path cannot carry a port
+  CHECK(port.url == "smb://127.0.0.1:4450/docs");
+  const auto v6 = connect_paths({"h", "fe80::1%eth0", 445}, "docs");
+  CHECK(v6.unc == "\\\\fe80--1seth0.ipv6-literal.net\\docs");
+  CHECK(v6.url == "smb://[fe80::1%25eth0]/docs");
+  CHECK(connect_paths({"h", "", 445}, "docs").unc.empty()); // the server is gone
+  CHECK(connect_paths({"h", "", 445}, "docs").url.empty());
 }
 
 TEST_CASE("validate_email") {

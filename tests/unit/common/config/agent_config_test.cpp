@@ -50,6 +50,9 @@ filesystems:
     driver: btrfs                 # btrfs (subvolume + qgroup), dir (no enforcement), later xfs
 spaces:
   user_allowance: unlimited       # or a size: the most space one user may own in total
+groups:
+  user_groups: true               # (wave 2) any active user may create and manage groups of their
+                                  # own for share grants; such groups never carry cluster roles
 auth:
   registration: open              # open | closed
   basic: false                    # accept Authorization: Basic
@@ -88,6 +91,7 @@ TEST_SUITE("config") {
       CHECK(config.filesystems[0].driver == FilesystemDriver::btrfs);
       CHECK_FALSE(config.spaces.user_allowance.has_value());
       CHECK_FALSE(config.shares.invitations);
+      CHECK(config.groups.user_groups);
       CHECK(config.auth.registration == Registration::open);
       CHECK_FALSE(config.auth.basic);
       CHECK(config.apps.idle_expiry == seconds(7 * 86400));
@@ -139,6 +143,8 @@ spaces:
   user_allowance: 500G
 shares:
   invitations: true
+groups:
+  user_groups: false
 auth:
   registration: closed
   basic: TRUE
@@ -167,6 +173,7 @@ log:
     CHECK(config.filesystems[2] == FilesystemConfig{"/data/xfs", FilesystemDriver::xfs});
     CHECK(config.spaces.user_allowance == std::optional<std::uint64_t>(500ULL << 30));
     CHECK(config.shares.invitations);
+    CHECK_FALSE(config.groups.user_groups);
     CHECK(config.auth.registration == Registration::closed);
     CHECK(config.auth.basic);
     CHECK(config.apps.idle_expiry == seconds(12 * 3600));
@@ -195,6 +202,19 @@ log:
           R"(agent.yaml:3: unknown key "log.file")");
     CHECK(refusal("server:\n  roles: [samba]\n  extra:\n    deeper: 1\n") ==
           R"(agent.yaml:3: unknown key "server.extra")");
+  }
+
+  TEST_CASE("groups.user_groups: a boolean, true by default, unknown group keys refused") {
+    CHECK(parse_ok("groups:\n  user_groups: false\n").groups.user_groups == false);
+    CHECK(parse_ok("groups:\n  user_groups: true\n").groups.user_groups);
+    CHECK(parse_ok("groups:\n").groups.user_groups);
+    CHECK(parse_ok("groups:\n  user_groups:\n").groups.user_groups);
+    CHECK(refusal("groups:\n  user_groups: no\n") ==
+          R"(agent.yaml:2: key "groups.user_groups": must be true or false (unquoted), got "no")");
+    CHECK(refusal("groups:\n  user_group: false\n") ==
+          R"(agent.yaml:2: unknown key "groups.user_group" (did you mean "groups.user_groups"?))");
+    CHECK(refusal("groups: false\n") ==
+          R"(agent.yaml:1: key "groups" must be a mapping of keys, got the value "false")");
   }
 
   TEST_CASE("wrong types are refused with the path and the line") {
@@ -401,6 +421,7 @@ log:
     CHECK(text.find("  # address: ") != std::string::npos);
     CHECK(text.find("listen: 0.0.0.0:7443") != std::string::npos);
     CHECK(text.find("user_allowance: unlimited") != std::string::npos);
+    CHECK(text.find("groups:\n  user_groups: true") != std::string::npos);
   }
 
   TEST_CASE("render_agent_config round-trips a non-default config") {
@@ -413,6 +434,7 @@ log:
     config.filesystems = {{"/srv/one", FilesystemDriver::dir}, {"/srv/two", FilesystemDriver::xfs}};
     config.spaces.user_allowance = (3ULL << 30) + 1;
     config.shares.invitations = true;
+    config.groups.user_groups = false;
     config.auth = {Registration::closed, true};
     config.apps = {seconds(3600), seconds(86400 * 2)};
     config.reconcile.resync = seconds(90);
