@@ -23,12 +23,3 @@ std::vector<api::Route> group_routes(AgentContext& context);
 
 } // namespace sharectl::agent::handlers
 
-// Defined at the end of schemas.cpp; to be declared in schemas.hpp with the others.
-namespace sharectl::agent::handlers::schemas {
-
-// One item of GET /api/v1/groups/{name}/grants.
-api::Schema group_grant();
-// PATCH /api/v1/groups/{name}/members: {"add": [users]} or {"remove": [users]}.
-api::Schema group_members_change();
-
-} // namespace sharectl::agent::handlers::schemas

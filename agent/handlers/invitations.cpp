@@ -90,6 +90,7 @@ Result<Response> answer(AgentContext& context, Request& request, bool accept) {
     return std::unexpected(ok.error());
   }
   const std::string resource = authz::share_resource(name);
+  model::Revision revision = 0;
   auto done = context.store.transact_result([&](store::Tx& tx) -> Result<nlohmann::json> {
     const auto none = [&] {
       return fail(ErrorCode::not_found, "you have no invitation to share " + name);
@@ -128,12 +129,13 @@ Result<Response> answer(AgentContext& context, Request& request, bool accept) {
       return std::unexpected(audit.error());
     }
     (*item)["state"] = accept ? "active" : "declined";
+    revision = tx.write_revision();
     return item;
   });
   if (!done) {
     return std::unexpected(done.error());
   }
-  return Response::json(200, done->dump());
+  return with_revision(Response::json(200, done->dump()), revision);
 }
 
 Result<Response> accept_invitation(AgentContext& context, Request& request) {

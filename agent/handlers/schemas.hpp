@@ -42,5 +42,7 @@ api::Schema group_create();    // POST /api/v1/groups
 api::Schema role_create();     // POST /api/v1/roles
 api::Schema rule_add();        // POST /api/v1/roles/{name}/rules
 api::Schema binding_create();  // POST /api/v1/bindings
+api::Schema group_grant();     // one item of GET /api/v1/groups/{name}/grants
+api::Schema group_members_change(); // PATCH /api/v1/groups/{name}/members {add|remove: [users]}
 
 } // namespace sharectl::agent::handlers::schemas

@@ -14,6 +14,7 @@
 #include "agent/host/samba/accounts.hpp"
 #include "agent/host/samba/render.hpp"
 #include "agent/reconcile/register.hpp"
+#include "common/util/atomic_file.hpp"
 #include "common/util/hash.hpp"
 
 namespace sharectl::agent::reconcile {
@@ -355,11 +356,14 @@ Status Reconciler::run_once() {
     views.push_back(view);
   }
   Status applied = {};
+  bool in_place = false; // the include file holds what was rendered (even if smbd did not reload)
   if (auto text = host::render_shares(views, host::prepare_dfree(m_config.samba.include, views));
       !text) {
     applied = std::unexpected(text.error());
   } else if (auto report = m_writer.apply(*text); !report) {
     applied = std::unexpected(report.error());
+    auto now = read_file(m_config.samba.include, text->size() + 1);
+    in_place = now && *now == *text;
   } else if (report->written) {
     say("info", fmt::format("RECONCILE-I003 wrote {} ({} shares)", m_config.samba.include.string(),
                             views.size()));
@@ -388,12 +392,16 @@ Status Reconciler::run_once() {
       return st;
     }
   }
-  if (!applied) {
-    return {}; // the include may still serve deleting spaces' shares: remove nothing yet
+  if (applied) {
+    if (auto st = record_observed(snapshot->server, *before); !st) {
+      return st;
+    }
+  } else if (!in_place) {
+    return {}; // the include may still name deleting spaces' shares: remove nothing yet
   }
-  if (auto st = record_observed(snapshot->server, *before); !st) {
-    return st;
-  }
+  // Deleting spaces go once the include no longer names their shares (a reload that failed —
+  // smbd not running — cannot keep serving a directory that is gone with more access than the
+  // store gives: none).
   for (const model::Space* space : deleting) {
     const auto fs = std::ranges::find_if(snapshot->filesystems, [&](const model::FileSystem& f) {
       return f.id == space->filesystem_id;

@@ -16,10 +16,20 @@ int list_invites(Invocation& invocation) {
   return list(invocation, "/api/v1/invitations", k_invite_view);
 }
 
+// invite accept: then (--wait) until the share's host serves the accepted grant.
 int accept(Invocation& invocation) {
-  return change(invocation, "POST",
-                "/api/v1/invitations/" + seg(invocation.value("SHARE")) + "/accept", nullptr,
-                k_invite_view, "invitation accepted");
+  const std::string share = invocation.value("SHARE");
+  auto answer = call_json(invocation, "POST", "/api/v1/invitations/" + seg(share) + "/accept");
+  if (!answer) {
+    return invocation.context().fail(answer.error());
+  }
+  if (int waited = wait_applied(invocation, change_revision(invocation),
+                                "/api/v1/shares/" + seg(share), "the invitation to " + share);
+      waited != 0) {
+    return waited;
+  }
+  invocation.context().note("invitation accepted");
+  return print_result(invocation, *answer, k_invite_view);
 }
 
 int decline(Invocation& invocation) {

@@ -211,6 +211,10 @@ int wait_gone(Invocation& invocation, const nlohmann::json& answer, const std::s
 
 int remove(Invocation& invocation) {
   auto& context = invocation.context();
+  if (!invocation.has("--yes") && !context.io().in_is_tty) {
+    // No one to ask: refused (exit 2) before anything is looked up.
+    return confirm(invocation, "", fmt::format("space {}", invocation.value("NAME")));
+  }
   auto owner = owner_of(invocation);
   if (!owner) {
     return context.fail(owner.error());

@@ -477,7 +477,7 @@ TEST_CASE("authz matrix: every protected route × every kind of caller, predicte
   CHECK(agent.call("DELETE", "/api/v1/spaces/olga/cora-check", {}, cora).status == 403);
 }
 
-TEST_CASE("authz matrix: groups.user_groups decides who creates groups; user groups carry no "
+TEST_CASE("authz matrix: groups.user_groups decides who creates groups, user groups carry no "
           "roles") {
   for (const bool user_groups : {true, false}) {
     CAPTURE(user_groups);

@@ -246,7 +246,7 @@ TEST_CASE("group grants route and X-Sharectl-Revision of single-member changes a
   CHECK(agent.as(w.root, "GET", "/api/v1/groups/eng/grants").status == 404);
 }
 
-TEST_CASE("user groups: any user creates and owns one; others cannot change it") {
+TEST_CASE("user groups: any user creates and owns one, others cannot change it") {
   test::StorageAgent agent; // groups.user_groups: true (the default)
   const auto alice = agent.user("alice");
   const auto bob = agent.user("bob");

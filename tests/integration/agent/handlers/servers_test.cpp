@@ -1,7 +1,7 @@
 // GET /api/v1/servers[/{name}] and GET /api/v1/filesystems against the in-process agent with a
 // registered dir filesystem (storage_fixture.hpp): the fields `sharectl server list|show` and
 // `server fs list` show, who sees what (viewers and admins every figure, other users name,
-// roles and status only, filesystems only with filesystems.read), allocated and unallocated
+// roles, status, address and smb port only, filesystems only with filesystems.read), allocated and unallocated
 // bytes following the spaces, and 404/400 for unknown names and parameters.
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -22,7 +22,7 @@ json get(test::StorageAgent& agent, const http::HttpHeaders& who, const std::str
 
 } // namespace
 
-TEST_CASE("servers: viewers see every figure, plain users name, roles and status") {
+TEST_CASE("servers: viewers see every figure, plain users where to connect but no load") {
   test::StorageAgent agent;
   const auto alice = agent.user("alice");
   const auto vera = agent.user("vera");
@@ -46,8 +46,12 @@ TEST_CASE("servers: viewers see every figure, plain users name, roles and status
   REQUIRE(plain.size() == 1);
   CHECK(plain[0]["name"] == "testhost");
   CHECK(plain[0]["status"] == "up");
-  CHECK_FALSE(plain[0].contains("address"));
+  CHECK(plain[0]["address"] == "127.0.0.1"); // where their shares are served
+  CHECK(plain[0]["smb_port"].is_number());
+  CHECK(plain[0]["observed_revision"].is_number());
   CHECK_FALSE(plain[0].contains("load_average"));
+  CHECK_FALSE(plain[0].contains("memory_used_bytes"));
+  CHECK_FALSE(plain[0].contains("last_heartbeat"));
   // Seeing less is not a denial: nothing audited for it.
   CHECK(agent.audit_text().find("denied servers.read") == std::string::npos);
 

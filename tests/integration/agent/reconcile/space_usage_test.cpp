@@ -43,8 +43,8 @@ std::string slurp(const fs::path& path) {
 // status set to ready (as a reconcile pass would): the stored row.
 model::Space ready_space(test::StorageAgent& agent, const http::HttpHeaders& who,
                          const std::string& name, std::uint64_t bytes) {
-  const auto created = agent.as(who, "POST", "/api/v1/spaces",
-                                json{{"name", name}, {"size_bytes", 20 * k_mib}});
+  const auto created =
+      agent.as(who, "POST", "/api/v1/spaces", json{{"name", name}, {"size_bytes", 20 * k_mib}});
   REQUIRE_MESSAGE(created.status == 201, created.body);
   const std::string id = json::parse(created.body)["id"];
   auto space = agent.store().view_result([&](store::Tx& tx) { return tx.get<model::Space>(id); });
@@ -87,8 +87,8 @@ TEST_CASE("heartbeat: measures ready spaces as bookkeeping and writes the dfree 
   clock.advance(std::chrono::seconds{15});
   auto beat = heartbeat.beat();
   REQUIRE_MESSAGE(beat.has_value(), test::error_text(beat));
-  auto measured = agent.store().view_result(
-      [&](store::Tx& tx) { return tx.get<model::Space>(projects.id); });
+  auto measured =
+      agent.store().view_result([&](store::Tx& tx) { return tx.get<model::Space>(projects.id); });
   REQUIRE(measured.has_value());
   CHECK(measured->used_bytes == 3 * k_mib);
   CHECK(measured->used_at == clock.now());
@@ -135,8 +135,18 @@ TEST_CASE("heartbeat: measures ready spaces as bookkeeping and writes the dfree 
             ->used_bytes == 4 * k_mib);
 
   // The space goes: its file and link go with the next beat (once older than the store read).
-  auto removed = agent.store().transact(
-      [&](store::Tx& tx) { return tx.remove<model::Space>(projects.id); });
+  auto removed = agent.store().transact([&](store::Tx& tx) -> Status {
+    auto shares = tx.list<model::Share>(store::ListQuery{projects.id, 0});
+    if (!shares) {
+      return std::unexpected(shares.error());
+    }
+    for (const auto& share : *shares) {
+      if (auto gone = tx.remove<model::Share>(share.id); !gone) {
+        return gone;
+      }
+    }
+    return tx.remove<model::Space>(projects.id);
+  });
   REQUIRE_MESSAGE(removed.has_value(), test::error_text(removed));
   age(file);
   age(dfree.usage_dir / (projects.id + ".dfree"));
@@ -156,6 +166,6 @@ TEST_CASE("heartbeat: without a dfree setup no figures files are written") {
       agent.store().view_result([&](store::Tx& tx) { return tx.get<model::Space>(space.id); });
   REQUIRE(measured.has_value());
   CHECK(measured->used_bytes == 1000);
-  CHECK_FALSE(fs::exists(agent::host::usage_dir_for(agent.context().config.samba.include) /
-                         space.id));
+  CHECK_FALSE(
+      fs::exists(agent::host::usage_dir_for(agent.context().config.samba.include) / space.id));
 }

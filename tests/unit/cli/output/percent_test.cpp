@@ -46,7 +46,7 @@ TEST_CASE("percent: a space table with USED and USE%") {
     {"name": "new", "size_bytes": 1073741824, "used_bytes": 0}
   ])");
   CHECK(sharectl::cli::render(rows, OutputFormat::table, view) ==
-        "NAME       SIZE      USED      USE%\n"
-        "projects   20 MiB    8 MiB     40%\n"
-        "new        1 GiB     0 B       0%\n");
+        "NAME       SIZE     USED    USE%\n"
+        "projects   20 MiB   8 MiB   40%\n"
+        "new        1 GiB    0 B     0%\n");
 }
