@@ -22,4 +22,3 @@ namespace sharectl::agent::handlers {
 std::vector<api::Route> group_routes(AgentContext& context);
 
 } // namespace sharectl::agent::handlers
-

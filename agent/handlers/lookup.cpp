@@ -142,9 +142,8 @@ Result<LocatedShare> readable_share(AgentContext& context, api::Request& request
     return at;
   }
   // A grantee (active or invited) may read the share too: what a grantee may know is in it.
-  auto access = context.store.view_result([&](store::Tx& tx) {
-    return tx.effective_share_access(caller.user.id, at->share.id);
-  });
+  auto access = context.store.view_result(
+      [&](store::Tx& tx) { return tx.effective_share_access(caller.user.id, at->share.id); });
   if (!access) {
     return std::unexpected(access.error());
   }

@@ -182,8 +182,7 @@ ConnectPaths connect_paths(const SmbEndpoint& at, std::string_view share) {
 }
 
 std::string space_json(const model::Space& space, const std::string& owner,
-                       const std::string& server, const std::string& share,
-                       const SmbEndpoint& at) {
+                       const std::string& server, const std::string& share, const SmbEndpoint& at) {
   const ConnectPaths paths = connect_paths(at, share);
   ObjectWriter out;
   out.text("created_at", rfc3339(space.created_at))
@@ -249,12 +248,10 @@ std::string server_json(const model::Server& server, bool up, bool full) {
   if (server.role_iscsi) {
     roles.push_back("iscsi");
   }
-  nlohmann::json out{{"name", server.name},
-                     {"roles", roles},
-                     {"status", up ? "up" : "down"},
-                     {"address", server.address},
-                     {"smb_port", server.smb_port},
-                     {"observed_revision", server.observed_revision}};
+  nlohmann::json out{
+      {"name", server.name},          {"roles", roles},
+      {"status", up ? "up" : "down"}, {"address", server.address},
+      {"smb_port", server.smb_port},  {"observed_revision", server.observed_revision}};
   if (full) {
     out["id"] = server.id;
     out["revision"] = server.revision;

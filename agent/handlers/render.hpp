@@ -57,8 +57,7 @@ struct ShareRelation {
 // (the first share of the space, "" when none) with its connect paths unc and url, status.
 // Never fails.
 std::string space_json(const model::Space& space, const std::string& owner,
-                       const std::string& server, const std::string& share,
-                       const SmbEndpoint& at);
+                       const std::string& server, const std::string& share, const SmbEndpoint& at);
 
 // The share as API JSON text: SPEC object fields, name, space, owner, server, subdir,
 // read_only, browseable, comment, status, observed_revision, connect paths unc and url; with

@@ -87,8 +87,8 @@ api::Schema space() {
           R"("used_bytes":{"type":"integer","minimum":0,"description":"measured by its host"},)"
           R"("used_at":{"type":"string","format":"date-time","nullable":true},)"
           R"("filesystem_id":{"type":"string"},"path":{"type":"string"},)"
-          R"("share":{"type":"string"},)" + k_connect_fields +
-          k_status_fields + R"(}})");
+          R"("share":{"type":"string"},)" +
+          k_connect_fields + k_status_fields + R"(}})");
 }
 
 api::Schema share() {

@@ -29,20 +29,20 @@ api::Schema binding();      // bindings.cpp binding_json
 api::Schema invitation();   // invitations.cpp invitation_json
 
 // Request bodies.
-api::Schema registration();    // POST /api/v1/users
-api::Schema login();           // POST /api/v1/apps
-api::Schema password_change(); // PUT /api/v1/users/me/password
-api::Schema user_patch();      // PATCH /api/v1/users/{name}
-api::Schema space_create();    // POST /api/v1/spaces
-api::Schema space_resize();    // PATCH /api/v1/spaces/{owner}/{name}
-api::Schema share_create();    // POST /api/v1/shares
-api::Schema share_update();    // PATCH /api/v1/shares/{name}
-api::Schema acl_grant();       // PUT /api/v1/shares/{name}/acl/{subject}
-api::Schema group_create();    // POST /api/v1/groups
-api::Schema role_create();     // POST /api/v1/roles
-api::Schema rule_add();        // POST /api/v1/roles/{name}/rules
-api::Schema binding_create();  // POST /api/v1/bindings
-api::Schema group_grant();     // one item of GET /api/v1/groups/{name}/grants
+api::Schema registration();         // POST /api/v1/users
+api::Schema login();                // POST /api/v1/apps
+api::Schema password_change();      // PUT /api/v1/users/me/password
+api::Schema user_patch();           // PATCH /api/v1/users/{name}
+api::Schema space_create();         // POST /api/v1/spaces
+api::Schema space_resize();         // PATCH /api/v1/spaces/{owner}/{name}
+api::Schema share_create();         // POST /api/v1/shares
+api::Schema share_update();         // PATCH /api/v1/shares/{name}
+api::Schema acl_grant();            // PUT /api/v1/shares/{name}/acl/{subject}
+api::Schema group_create();         // POST /api/v1/groups
+api::Schema role_create();          // POST /api/v1/roles
+api::Schema rule_add();             // POST /api/v1/roles/{name}/rules
+api::Schema binding_create();       // POST /api/v1/bindings
+api::Schema group_grant();          // one item of GET /api/v1/groups/{name}/grants
 api::Schema group_members_change(); // PATCH /api/v1/groups/{name}/members {add|remove: [users]}
 
 } // namespace sharectl::agent::handlers::schemas

@@ -173,8 +173,7 @@ Result<Response> list_shares(AgentContext& context, Request& request) {
       auto at = endpoints.find(space->second.filesystem_id);
       if (at == endpoints.end()) {
         at = endpoints
-                 .emplace(space->second.filesystem_id,
-                          endpoint_of(tx, space->second.filesystem_id))
+                 .emplace(space->second.filesystem_id, endpoint_of(tx, space->second.filesystem_id))
                  .first;
       }
       Listed item{LocatedShare{std::move(share), space->second, owner->second, at->second}, {}};
@@ -220,14 +219,13 @@ Result<Response> show_share(AgentContext& context, Request& request) {
   if (!at) {
     return std::unexpected(at.error());
   }
-  auto mine = context.store.view_result(
-      [&](store::Tx& tx) -> Result<std::optional<ShareRelation>> {
-        auto rows = tx.list_user_acl(caller.user.id);
-        if (!rows) {
-          return std::unexpected(rows.error());
-        }
-        return relation_to(tx, caller.user.id, *at, *rows);
-      });
+  auto mine = context.store.view_result([&](store::Tx& tx) -> Result<std::optional<ShareRelation>> {
+    auto rows = tx.list_user_acl(caller.user.id);
+    if (!rows) {
+      return std::unexpected(rows.error());
+    }
+    return relation_to(tx, caller.user.id, *at, *rows);
+  });
   if (!mine) {
     return std::unexpected(mine.error());
   }

@@ -192,9 +192,9 @@ int confirm(Invocation& invocation, const std::string& question, std::string_vie
     return 0;
   }
   if (!context.io().in_is_tty || !have_terminal()) {
-    return context.fail(CliError{
-        ExitCode::usage,
-        fmt::format("refusing to delete {} without --yes (no terminal to ask on)", what)});
+    return context.fail(
+        CliError{ExitCode::usage,
+                 fmt::format("refusing to delete {} without --yes (no terminal to ask on)", what)});
   }
   auto answer = prompt_line(question);
   if (!answer || (*answer != "y" && *answer != "yes")) {
@@ -278,9 +278,9 @@ int wait_applied(Invocation& invocation, std::optional<std::int64_t> revision,
     if (!answer && answer.error().exit != ExitCode::not_found) {
       return context.fail(answer.error());
     }
-    const nlohmann::json objects =
-        !answer ? nlohmann::json::array()
-                : answer->is_array() ? *answer : nlohmann::json::array({*answer});
+    const nlohmann::json objects = !answer              ? nlohmann::json::array()
+                                   : answer->is_array() ? *answer
+                                                        : nlohmann::json::array({*answer});
     std::string waiting_on;
     for (const auto& object : objects) {
       if (!object.is_object()) {
@@ -291,10 +291,10 @@ int wait_applied(Invocation& invocation, std::optional<std::int64_t> revision,
       const bool seen = number(object, "observed_revision") >= *revision;
       if (status == "error" && seen) {
         const auto name = object.value("name", object.value("share", std::string()));
-        return context.fail(CliError{
-            ExitCode::apply_failed,
-            fmt::format("the host failed to apply {}{}: {}", what,
-                        name.empty() ? "" : " (" + name + ")", status_message_of(object))});
+        return context.fail(
+            CliError{ExitCode::apply_failed, fmt::format("the host failed to apply {}{}: {}", what,
+                                                         name.empty() ? "" : " (" + name + ")",
+                                                         status_message_of(object))});
       }
       const bool settled = status != "pending" && status != "deleting";
       if (!settled || (touched && !seen)) {

@@ -65,8 +65,7 @@ enum class WaitFor {
 // fails with exit 10 when a touched object has status error (its name and message), 9 after
 // --timeout. With --no-wait, or without a revision (an agent that does not say), 0 at once.
 int wait_applied(Invocation& invocation, std::optional<std::int64_t> revision,
-                 const std::string& path, std::string_view what,
-                 WaitFor which = WaitFor::touched);
+                 const std::string& path, std::string_view what, WaitFor which = WaitFor::touched);
 
 // Asks `question` on the terminal unless --yes was given: 0 when confirmed, else the exit code
 // of the failure it printed (2 without --yes and no terminal to ask on, 1 when not confirmed).

@@ -172,9 +172,9 @@ int change_access(Invocation& invocation, bool grant) {
       waited != 0) {
     return waited;
   }
-  invocation.context().note(grant ? fmt::format("granted {} {} on {}", *who,
-                                                invocation.value("--level"), name)
-                                  : fmt::format("revoked {} on {}", *who, name));
+  invocation.context().note(
+      grant ? fmt::format("granted {} {} on {}", *who, invocation.value("--level"), name)
+            : fmt::format("revoked {} on {}", *who, name));
   return answer->is_null() ? 0 : print_result(invocation, *answer, k_access_view);
 }
 

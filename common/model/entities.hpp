@@ -137,8 +137,8 @@ struct Space : Object, Applied {
   std::string name;
   std::uint64_t size_bytes = 0;
   Id filesystem_id;
-  std::string path;            // where the host created it
-  std::uint64_t used_bytes = 0; // measured by its host (heartbeat); bookkeeping, no revision
+  std::string path;                 // where the host created it
+  std::uint64_t used_bytes = 0;     // measured by its host (heartbeat); bookkeeping, no revision
   std::optional<Timestamp> used_at; // when used_bytes was measured; nullopt: not yet
 };
 

@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-
 namespace sharectl::agent::host {
 
 namespace {
@@ -53,8 +52,7 @@ int smb_port_in(std::string_view smb_conf_text) {
     }
     if (text.front() == '[') {
       const auto close = text.find(']');
-      global = close != std::string_view::npos &&
-               normalized(text.substr(1, close - 1)) == "global";
+      global = close != std::string_view::npos && normalized(text.substr(1, close - 1)) == "global";
     } else if (global) {
       const auto eq = text.find('=');
       if (eq != std::string_view::npos && normalized(text.substr(0, eq)) == "smbports") {

@@ -27,6 +27,15 @@ using namespace sharectl;
 
 namespace {
 
+bool prerequisites() {
+  return test::prerequisite(test::running_as_root(), "root (Unix accounts, smbd)") &&
+         test::programs_available({"smbd", "smbclient", "smbcontrol", "smbstatus", "testparm",
+                                   "pdbedit", "smbpasswd", "useradd", "userdel"}) &&
+         test::prerequisite(std::filesystem::exists(test::agent_binary()) &&
+                                std::filesystem::exists(test::sharectl_binary()),
+                            "the sharectl-agent and sharectl binaries (build all targets)");
+}
+
 // alice, bob and carol with their own `sharectl`, a private smbd and an agent serving a dir
 // filesystem through it.
 struct BothSides {
@@ -44,7 +53,12 @@ struct BothSides {
   std::map<std::string, std::unique_ptr<test::CliUser>> shells;
   test::TempDir files;
 
-  bool start() {
+  // Starts smbd and the agent, registers the three and has alice create `space` (20 MiB, with
+  // its share); false (a loud skip) when this machine lacks what it takes.
+  bool start(const std::string& space) {
+    if (!prerequisites()) {
+      return false;
+    }
     include = smbd.dir() / "sharectl.conf";
     SHARECTL_REQUIRE_OK(smbd.add_include(include));
     auto made = smbd.make_directory("fs");
@@ -64,6 +78,8 @@ struct BothSides {
       shells[name] = std::make_unique<test::CliUser>();
       SHARECTL_REQUIRE_OK(shells[name]->register_and_login(agent->url(), name, password));
     }
+    const auto created = sharectl(alice, {"space", "create", space, "--size", "20M"});
+    REQUIRE_MESSAGE(created.exit_code == 0, (created.err + agent->log_tail()));
     return true;
   }
 
@@ -93,25 +109,13 @@ struct BothSides {
   }
 };
 
-bool prerequisites() {
-  return test::prerequisite(test::running_as_root(), "root (Unix accounts, smbd)") &&
-         test::programs_available({"smbd", "smbclient", "smbcontrol", "smbstatus", "testparm",
-                                   "pdbedit", "smbpasswd", "useradd", "userdel"}) &&
-         test::prerequisite(std::filesystem::exists(test::agent_binary()) &&
-                                std::filesystem::exists(test::sharectl_binary()),
-                            "the sharectl-agent and sharectl binaries (build all targets)");
-}
-
 } // namespace
 
 TEST_CASE("e2e: the person a share is granted to finds it, sees why, and cannot change it") {
-  if (!prerequisites()) {
+  BothSides w;
+  if (!w.start("docs")) {
     return;
   }
-  BothSides w;
-  REQUIRE(w.start());
-  const auto created = w.sharectl(w.alice, {"space", "create", "docs", "--size", "20M"});
-  REQUIRE_MESSAGE(created.exit_code == 0, (created.err + w.agent->log_tail()));
   // Before the grant bob sees nothing of it, like carol.
   CHECK(w.json(w.bob, {"share", "list"}).empty());
   CHECK(w.sharectl(w.bob, {"share", "show", "docs"}).exit_code == 5);
@@ -159,13 +163,10 @@ TEST_CASE("e2e: the person a share is granted to finds it, sees why, and cannot 
 }
 
 TEST_CASE("e2e: a grantee connects with the path sharectl prints") {
-  if (!prerequisites()) {
+  BothSides w;
+  if (!w.start("docs")) {
     return;
   }
-  BothSides w;
-  REQUIRE(w.start());
-  const auto created = w.sharectl(w.alice, {"space", "create", "docs", "--size", "20M"});
-  REQUIRE_MESSAGE(created.exit_code == 0, (created.err + w.agent->log_tail()));
   const auto space = w.json(w.alice, {"space", "show", "docs"});
   const std::string port = std::to_string(w.smbd.port());
   CHECK(space["url"] == "smb://127.0.0.1:" + port + "/docs");
@@ -185,9 +186,9 @@ TEST_CASE("e2e: a grantee connects with the path sharectl prints") {
   REQUIRE(std::regex_match(url, parts, std::regex(R"(smb://([^/:]+):(\d+)/(.+))")));
   CHECK(parts[1] == "127.0.0.1");
   CHECK(parts[2] == port);
-  auto listing = w.smbd.run_smbclient({"//" + parts[1].str() + "/" + parts[3].str(), "-p",
-                                       parts[2].str(), "-U", w.bob + "%" + w.passwords[w.bob],
-                                       "-c", "ls"});
+  auto listing =
+      w.smbd.run_smbclient({"//" + parts[1].str() + "/" + parts[3].str(), "-p", parts[2].str(),
+                            "-U", w.bob + "%" + w.passwords[w.bob], "-c", "ls"});
   REQUIRE_MESSAGE(listing.has_value(), test::error_text(listing));
   CHECK_MESSAGE(listing->out.find("hello.txt") != std::string::npos, (listing->out + listing->err));
   // And a plain user may see where the host is.
@@ -198,13 +199,10 @@ TEST_CASE("e2e: a grantee connects with the path sharectl prints") {
 }
 
 TEST_CASE("e2e: share grant and revoke return once the host applied them") {
-  if (!prerequisites()) {
+  BothSides w;
+  if (!w.start("docs")) {
     return;
   }
-  BothSides w;
-  REQUIRE(w.start());
-  const auto created = w.sharectl(w.alice, {"space", "create", "docs", "--size", "20M"});
-  REQUIRE_MESSAGE(created.exit_code == 0, (created.err + w.agent->log_tail()));
   const auto hello = test::make_file(w.files.path(), "hello.txt", 1000);
   CHECK(w.smb(w.alice, "docs", "put " + hello.string() + " hello.txt").find("NT_STATUS_") ==
         std::string::npos);
@@ -223,13 +221,10 @@ TEST_CASE("e2e: share grant and revoke return once the host applied them") {
 }
 
 TEST_CASE("e2e: space delete takes its shares with it and returns once the host removed them") {
-  if (!prerequisites()) {
+  BothSides w;
+  if (!w.start("docs")) {
     return;
   }
-  BothSides w;
-  REQUIRE(w.start());
-  const auto created = w.sharectl(w.alice, {"space", "create", "docs", "--size", "20M"});
-  REQUIRE_MESSAGE(created.exit_code == 0, (created.err + w.agent->log_tail()));
   REQUIRE(w.sharectl(w.alice, {"share", "create", "docs2", "--space", "docs"}).exit_code == 0);
   const std::string path = w.json(w.alice, {"space", "show", "docs"})["path"];
   REQUIRE(std::filesystem::exists(path));

@@ -1,8 +1,8 @@
 // GET /api/v1/servers[/{name}] and GET /api/v1/filesystems against the in-process agent with a
 // registered dir filesystem (storage_fixture.hpp): the fields `sharectl server list|show` and
 // `server fs list` show, who sees what (viewers and admins every figure, other users name,
-// roles, status, address and smb port only, filesystems only with filesystems.read), allocated and unallocated
-// bytes following the spaces, and 404/400 for unknown names and parameters.
+// roles, status, address and smb port only, filesystems only with filesystems.read), allocated and
+// unallocated bytes following the spaces, and 404/400 for unknown names and parameters.
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
