@@ -37,10 +37,12 @@ struct RunOptions {
   std::optional<std::string> listen; // --listen HOST:PORT overrides the config's listen
 };
 
-// run: serves the API in the foreground until SIGTERM or SIGINT (then exits 0).
+// run: serves the API in the foreground until SIGTERM or SIGINT (then exits 0); refuses to start
+// (exit 2, AGENT-E020) while the store or the TLS key is not private (file_modes.hpp).
 int run(const RunOptions& options);
 
-// check-config: loads and validates the config; prints "ok" or the problem.
+// check-config: loads and validates the config and that the store and TLS key are private
+// (file_modes.hpp); prints "ok" or the problems.
 int check_config(const std::filesystem::path& config_path, std::ostream& out, std::ostream& err);
 
 // migrate: brings the store schema of the configured store up to date.

@@ -14,7 +14,7 @@ namespace sharectl::agent::commands {
 // Prints "sharectl-agent: error: MESSAGE" to err and returns exit_code.
 int report(std::ostream& err, const Error& error, int exit_code);
 
-// For a sqlite:///path URL, creates the database file's directory (0750) when missing; other
+// For a sqlite:///path URL, creates the database file's directory (0700) when missing; other
 // URLs are left alone. Fails with internal naming the directory.
 Status prepare_store_directory(std::string_view store_url);
 

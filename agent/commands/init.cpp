@@ -1,5 +1,6 @@
 // sharectl-agent init: the config file, the store schema, the built-in roles, TLS material and
-// the first admin — each only when missing, so a second run changes nothing and says so.
+// the first admin — each only when missing, so a second run changes nothing and says so — and
+// private modes on the store and the TLS key (file_modes.hpp), tightened when looser.
 #include <algorithm>
 #include <istream>
 #include <ostream>
@@ -14,6 +15,7 @@
 #include "agent/authz/roles.hpp"
 #include "agent/commands/commands.hpp"
 #include "agent/commands/common.hpp"
+#include "agent/commands/file_modes.hpp"
 #include "agent/store/store.hpp"
 #include "common/util/atomic_file.hpp"
 #include "common/util/random.hpp"
@@ -150,6 +152,15 @@ int init(const InitOptions& options, std::istream& in, std::ostream& out, std::o
   if (auto dir = prepare_store_directory(cfg.store); !dir) {
     return report(err, dir.error(), k_exit_failure);
   }
+  // Before the store opens: SQLite gives a new -wal/-shm the database file's mode.
+  auto tightened = tighten_private_files(cfg);
+  if (!tightened) {
+    return report(err, tightened.error(), k_exit_failure);
+  }
+  for (const auto& change : *tightened) {
+    fmt::print(out, "Tightened modes of {}\n", change);
+    changed = true;
+  }
   auto store = store::open_store(cfg.store, open_options(false));
   int before = 0;
   if (!store) {
@@ -238,6 +249,13 @@ int init(const InitOptions& options, std::istream& in, std::ostream& out, std::o
   }
   if (!changed) {
     fmt::print(out, "Already initialized; nothing changed\n");
+  }
+  // What init cannot fix itself (another owner, a shared directory) would stop `run`: say so now.
+  if (const auto problems = check_private_files(cfg); !problems.empty()) {
+    for (const auto& problem : problems) {
+      (void)report(err, problem, k_exit_failure);
+    }
+    return k_exit_failure;
   }
   return k_exit_ok;
 }

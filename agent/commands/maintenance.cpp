@@ -7,6 +7,7 @@
 
 #include "agent/commands/commands.hpp"
 #include "agent/commands/common.hpp"
+#include "agent/commands/file_modes.hpp"
 #include "agent/store/store.hpp"
 
 namespace sharectl::agent::commands {
@@ -34,7 +35,7 @@ Status prepare_store_directory(std::string_view store_url) {
                                                  dir.string(), ec.message()));
   }
   using std::filesystem::perms;
-  std::filesystem::permissions(dir, perms::owner_all | perms::group_read | perms::group_exec, ec);
+  std::filesystem::permissions(dir, perms::owner_all, ec); // exactly 0700, whatever the umask
   return {};
 }
 
@@ -66,6 +67,12 @@ int check_config(const std::filesystem::path& config_path, std::ostream& out, st
                       k_exit_usage);
       }
     }
+  }
+  if (const auto problems = check_private_files(*loaded); !problems.empty()) {
+    for (const auto& problem : problems) {
+      (void)report(err, problem, k_exit_usage);
+    }
+    return k_exit_usage;
   }
   fmt::print(out, "{}: ok\n", config_path.string());
   return k_exit_ok;

@@ -19,6 +19,7 @@
 #include "agent/auth/app_expiry.hpp"
 #include "agent/commands/commands.hpp"
 #include "agent/commands/common.hpp"
+#include "agent/commands/file_modes.hpp"
 #include "agent/commands/log_sink.hpp"
 #include "agent/handlers/account.hpp"
 #include "agent/handlers/authenticate.hpp"
@@ -147,6 +148,12 @@ int run(const RunOptions& options) {
     }
   }
   auto log = make_logger(cfg.log.level);
+  if (const auto loose = check_private_files(cfg); !loose.empty()) { // file_modes.hpp
+    for (const auto& problem : loose) {
+      log->error("AGENT-E020 refusing to start: {}", problem.message);
+    }
+    return k_exit_usage;
+  }
 
   // Block the stop signals in every thread; this one waits for them with sigtimedwait.
   sigset_t stop_signals;

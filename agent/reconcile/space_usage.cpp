@@ -19,8 +19,9 @@ constexpr auto k_sync_timeout = std::chrono::seconds(30);
 
 } // namespace
 
-SpaceUsage::SpaceUsage(ProcessRunner& runner, host::DfreeSetup dfree, UsageLog log)
-    : m_runner(runner), m_dfree(std::move(dfree)), m_log(std::move(log)) {}
+SpaceUsage::SpaceUsage(ProcessRunner& runner, host::DfreeSetup dfree, UsageLog log,
+                       host::WalkLimits walk)
+    : m_runner(runner), m_dfree(std::move(dfree)), m_log(std::move(log)), m_walk(walk) {}
 
 Result<host::QuotaDriver*> SpaceUsage::driver_for(const model::FileSystem& fs) {
   auto it = m_drivers.find(fs.id);
@@ -28,6 +29,10 @@ Result<host::QuotaDriver*> SpaceUsage::driver_for(const model::FileSystem& fs) {
     auto made = host::make_quota_driver(fs.driver, m_runner, fs.path);
     if (!made) {
       return std::unexpected(made.error());
+    }
+    if (fs.driver == model::FsDriver::dir) { // the same driver with this walk's limits
+      const std::filesystem::path root = (*made)->root();
+      *made = std::make_unique<host::DirDriver>(m_runner, root, m_walk);
     }
     it = m_drivers.emplace(fs.id, std::move(*made)).first;
   }
@@ -98,10 +103,11 @@ std::vector<SpaceMeasure> SpaceUsage::measure(const std::vector<model::FileSyste
                            reading.error().message));
       } else if (!reading->complete) {
         measure.used_bytes = reading->bytes;
+        // Logged once (the count changes every beat; the message does not).
         report("space " + space->id,
-               fmt::format("HEARTBEAT-W002 usage of space {} is a lower bound: its walk stopped "
-                           "at a limit after counting {} bytes",
-                           space->path, reading->bytes));
+               fmt::format("HEARTBEAT-W002 usage of space {} is a lower bound: its walk stops "
+                           "at a limit (entries or time), so only part of it is counted",
+                           space->path));
       } else {
         measure.used_bytes = reading->bytes;
         settled("space " + space->id);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "agent/host/samba/usage_files.hpp"
+#include "agent/host/storage/dir_driver.hpp"
 #include "agent/host/storage/quota_driver.hpp"
 #include "common/model/entities.hpp"
 #include "common/util/process.hpp"
@@ -41,8 +42,9 @@ struct SpaceMeasure {
 class SpaceUsage {
 public:
   // Runs host tools through runner (must outlive this); writes figures files when dfree is
-  // enabled; reports problems through log.
-  SpaceUsage(ProcessRunner& runner, host::DfreeSetup dfree, UsageLog log = {});
+  // enabled; reports problems through log; walks dir spaces within `walk`.
+  SpaceUsage(ProcessRunner& runner, host::DfreeSetup dfree, UsageLog log = {},
+             host::WalkLimits walk = {});
 
   // The ready spaces among `spaces` that live on one of `filesystems` (this host's), each
   // measured. Never fails: a space that cannot be measured has used_bytes nullopt (logged).
@@ -70,6 +72,7 @@ private:
   ProcessRunner& m_runner;
   host::DfreeSetup m_dfree;
   UsageLog m_log;
+  host::WalkLimits m_walk;
   std::map<model::Id, std::unique_ptr<host::QuotaDriver>> m_drivers; // by filesystem id
   std::map<std::string, std::string> m_reported;                     // key → last message
 };

@@ -173,9 +173,10 @@ bool access_shrank(const Section& before, const Section& after) {
   }
   // Any other change (path, force user, hand edits) is treated as shrinking: closing costs a
   // reconnect, keeping stale rights costs a revocation that does not bite.
-  static const std::set<std::string> k_checked = {"validusers",   "writelist", "readlist",
-                                                  "invalidusers", "readonly",  "comment",
-                                                  "browseable",   "browsable"};
+  // The free-space figures a share reports (dfree command, dfree cache time) grant nothing.
+  static const std::set<std::string> k_checked = {
+      "validusers", "writelist",  "readlist",  "invalidusers", "readonly",
+      "comment",    "browseable", "browsable", "dfreecommand", "dfreecachetime"};
   std::set<std::string> keys;
   for (const auto& [key, value] : before) {
     keys.insert(key);

@@ -7,7 +7,10 @@
 #include <mutex>
 #include <unordered_map>
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "agent/store/sql/sql_store.hpp"
 
@@ -234,6 +237,22 @@ Result<std::unique_ptr<sql::Connection>> connect(const std::string& path, bool m
   return std::unique_ptr<sql::Connection>(std::move(conn));
 }
 
+// Creates the database file empty and 0600, whatever the umask, when it does not exist yet
+// (SQLite would create it 0644 minus the umask; an empty file is an empty database to it). The
+// -wal, -shm and -journal files need nothing of their own: SQLite creates them with exactly the
+// database file's permission bits, the umask ignored, and as root gives them its owner too
+// (os_unix.c findCreateFileMode/robust_open; checked with 3.40 under umask 022), so a 0600
+// database keeps them 0600. Modes of existing files are left alone (`sharectl-agent init`
+// tightens them, `run` refuses loose ones). Any failure is left to sqlite3_open_v2 to report.
+void create_private_database_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    return; // exists already, or SQLite says why it cannot be opened
+  }
+  (void)::fchmod(fd, 0600); // the umask may have narrowed 0600 further (e.g. 0277)
+  ::close(fd);
+}
+
 class SqliteStore final : public sql::SqlStore {
 public:
   SqliteStore(std::unique_ptr<sql::Pool> pool, std::function<Timestamp()> clock)
@@ -270,6 +289,9 @@ protected:
 Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path,
                                                  const OpenOptions& options) {
   bool memory = path == ":memory:";
+  if (!memory) {
+    create_private_database_file(path);
+  }
   auto busy = options.busy_timeout;
   // An in-memory database exists once per connection: keep exactly one.
   auto pool = std::make_unique<sql::Pool>(

@@ -218,6 +218,14 @@ TEST_CASE("e2e: share grant and revoke return once the host applied them") {
     const auto refused = w.smb(w.bob, "docs", "ls");
     CHECK_MESSAGE(refused.find("NT_STATUS_") != std::string::npos, refused);
   }
+  // A host that cannot apply the grant (smbd gone: no reload): exit 10 with the host's message.
+  SHARECTL_REQUIRE_OK(w.smbd.stop());
+  const auto failed =
+      w.sharectl(w.alice, {"share", "grant", "docs", "--user", w.carol, "--level", "read"});
+  CHECK_MESSAGE(failed.exit_code == 10, failed.err);
+  CHECK_MESSAGE(failed.err.find("the host failed to apply the grant of user:" + w.carol) !=
+                    std::string::npos,
+                failed.err);
 }
 
 TEST_CASE("e2e: space delete takes its shares with it and returns once the host removed them") {

@@ -66,8 +66,8 @@ TEST_CASE("e2e: a space's usage shows in sharectl and its size and room over SMB
   SHARECTL_REQUIRE_OK(smbd.start());
   test::TempDir files;
 
-  const std::string alice = "sctest_ualice_" + std::to_string(::getpid()) + "_" +
-                            test::random_hex(4);
+  const std::string alice =
+      "sctest_ualice_" + std::to_string(::getpid()) + "_" + test::random_hex(4);
   const std::string password = "alice's password 1";
   test::SmbAccountsGuard accounts{smbd.config_path(), {alice}};
 
@@ -111,7 +111,8 @@ TEST_CASE("e2e: a space's usage shows in sharectl and its size and room over SMB
   CHECK(created.out.find("Connect:") == std::string::npos);
 
   // The drive is the space: 20 MiB in all, all of it free.
-  const auto empty = disk_until([](const DiskLine& d) { return d.blocks * d.block_size == 20u << 20; });
+  const auto empty =
+      disk_until([](const DiskLine& d) { return d.blocks * d.block_size == 20u << 20; });
   CHECK(empty.blocks * empty.block_size == 20u << 20);
   CHECK(empty.available * empty.block_size > (20u << 20) - (1u << 20));
 

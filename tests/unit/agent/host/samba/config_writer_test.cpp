@@ -74,6 +74,11 @@ TEST_SUITE("host") {
     CHECK(shares_to_close("[x]\n\tread only = no\n", "[x]\n\tread only = yes\n") ==
           std::vector<std::string>{"x"});
     CHECK(shares_to_close("[-x]\n\tpath = /a\n[a b]\n", "").empty());
+    // free-space reporting grants nothing: adding or changing it keeps sessions open
+    CHECK(
+        shares_to_close("[x]\n\tpath = /a\n",
+                        "[x]\n\tpath = /a\n\tdfree command = /u/1.dfree\n\tdfree cache time = 10\n")
+            .empty());
   }
 
   TEST_CASE("check_testparm: exit status, warnings on stderr and the section count") {
