@@ -27,6 +27,7 @@
 #include "agent/host/samba/usage_files.hpp"
 #include "agent/reconcile/heartbeat.hpp"
 #include "agent/reconcile/reconciler.hpp"
+#include "agent/reconcile/usage_refresh.hpp"
 #include "agent/store/store.hpp"
 
 namespace sharectl::agent::commands {
@@ -169,6 +170,13 @@ int run(const RunOptions& options) {
   }
   auth::SystemClock clock;
   handlers::AgentContext context(**store, cfg, clock);
+  // Usage on request (POST …/usage): its own runner, one measure at a time.
+  auto usage_runner = make_process_runner();
+  reconcile::UsageRefresher usage_refresher(**store, cfg.server.name, *usage_runner,
+                                            host::dfree_setup_for(cfg.samba.include));
+  context.refresh_usage = [&usage_refresher](const model::Space& space) {
+    return usage_refresher.refresh(space);
+  };
 
   api::ServerConfig server_config;
   server_config.address = cfg.listen.host == "localhost" ? "127.0.0.1" : cfg.listen.host;

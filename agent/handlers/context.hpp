@@ -3,6 +3,7 @@
 // answers). Plain data; nothing here fails.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,6 +39,9 @@ struct AgentContext {
   auth::LastUsedTracker last_used; // batched last_used_at updates
   CallerCache callers;             // recently authenticated callers by token hash
   AnswerCache answers;             // answers of cacheable routes by app and target
+  // Measures a space of this host now and records its usage (reconcile/usage_refresh.hpp); set
+  // by `run` before serving, empty where nothing measures (in-process tests): then refused.
+  std::function<Status(const model::Space&)> refresh_usage;
 };
 
 } // namespace sharectl::agent::handlers

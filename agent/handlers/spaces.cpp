@@ -160,6 +160,32 @@ Result<Response> show_space(AgentContext& context, Request& request) {
   return Response::json(200, *text);
 }
 
+// POST /api/v1/spaces/{owner}/{name}/usage: whoever may read the space has its host measure it
+// now (one measure at a time), then the space as GET answers it.
+Result<Response> refresh_usage(AgentContext& context, Request& request) {
+  auto space = readable_space(context, request, caller_of(request));
+  if (!space) {
+    return std::unexpected(space.error());
+  }
+  if (!context.refresh_usage) {
+    return fail(ErrorCode::unavailable, "this agent does not measure usage on request");
+  }
+  if (auto done = context.refresh_usage(*space); !done) {
+    return std::unexpected(done.error());
+  }
+  auto text = context.store.view_result([&](store::Tx& tx) -> Result<std::string> {
+    auto now = tx.get<model::Space>(space->id);
+    if (!now) {
+      return std::unexpected(now.error());
+    }
+    return render_space(tx, *now);
+  });
+  if (!text) {
+    return std::unexpected(text.error());
+  }
+  return Response::json(200, *text);
+}
+
 // GET /api/v1/spaces[?all=true]
 Result<Response> list_spaces(AgentContext& context, Request& request) {
   const Caller& caller = caller_of(request);
@@ -367,6 +393,10 @@ std::vector<api::Route> space_routes(AgentContext& context) {
       api::Route{"GET", "/api/v1/spaces/{owner}/{name}", bind(show_space),
                  Permission::in_handler("spaces.read", "spaces/{owner}/{name}"), "Show a space"}
           .cached()
+          .answers(200, schemas::space()),
+      api::Route{"POST", "/api/v1/spaces/{owner}/{name}/usage", bind(refresh_usage),
+                 Permission::in_handler("spaces.read", "spaces/{owner}/{name}"),
+                 "Measure a space's usage now (its host's agent)"}
           .answers(200, schemas::space()),
       api::Route{"PATCH", "/api/v1/spaces/{owner}/{name}", bind(resize_space),
                  Permission::in_handler("spaces.update", "spaces/{owner}/{name}"), "Resize a space"}

@@ -125,7 +125,16 @@ int show_space(Invocation& invocation) {
   if (!owner) {
     return invocation.context().fail(owner.error());
   }
-  return show(invocation, space_path(*owner, invocation.value("NAME")), k_space_view);
+  const std::string path = space_path(*owner, invocation.value("NAME"));
+  if (!invocation.has("--refresh")) {
+    return show(invocation, path, k_space_view);
+  }
+  // The space's host measures it now instead of at its next heartbeat.
+  auto answer = call_json(invocation, "POST", path + "/usage");
+  if (!answer) {
+    return invocation.context().fail(answer.error());
+  }
+  return print_result(invocation, *answer, k_space_view);
 }
 
 int resize(Invocation& invocation) {
@@ -273,7 +282,12 @@ void add_space_commands(CommandTable& table) {
                             {{"--all", "", "every owner's spaces (needs view on the cluster)"}},
                             list_spaces});
   table.commands.push_back(
-      {{"space", "show"}, "NAME [--owner USER]", "Show a space", {name}, {owner}, show_space});
+      {{"space", "show"},
+       "NAME [--owner USER] [--refresh]",
+       "Show a space (--refresh: its usage measured now)",
+       {name},
+       {owner, {"--refresh", "", "have the host measure the space's usage now"}},
+       show_space});
   table.commands.push_back(
       {{"space", "resize"},
        "NAME --size SIZE [--owner USER]",

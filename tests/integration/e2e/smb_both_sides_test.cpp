@@ -39,9 +39,8 @@ bool prerequisites() {
 // alice, bob and carol with their own `sharectl`, a private smbd and an agent serving a dir
 // filesystem through it.
 struct BothSides {
-  test::SmbdServer smbd;
-  std::filesystem::path include;
-  std::filesystem::path root;
+  test::SmbHost host;
+  test::SmbdServer& smbd = host.smbd;
   std::string tag = std::to_string(::getpid()) + "_" + test::random_hex(4);
   std::string alice = "sctest_balice_" + tag;
   std::string bob = "sctest_bbob_" + tag;
@@ -59,19 +58,10 @@ struct BothSides {
     if (!prerequisites()) {
       return false;
     }
-    include = smbd.dir() / "sharectl.conf";
-    SHARECTL_REQUIRE_OK(smbd.add_include(include));
-    auto made = smbd.make_directory("fs");
-    REQUIRE_MESSAGE(made.has_value(), test::error_text(made));
-    root = *made;
-    SHARECTL_REQUIRE_OK(smbd.start());
+    host.start();
     accounts = std::make_unique<test::SmbAccountsGuard>(
         test::SmbAccountsGuard{smbd.config_path(), {alice, bob, carol}});
-    test::AgentOptions options;
-    options.samba_config = smbd.config_path();
-    options.samba_include = include;
-    options.filesystems = {{root, "dir"}};
-    auto started = test::AgentProcess::start(options);
+    auto started = test::AgentProcess::start(host.agent_options());
     REQUIRE_MESSAGE(started.has_value(), test::error_text(started));
     agent = std::move(*started);
     for (const auto& [name, password] : passwords) {
@@ -104,7 +94,7 @@ struct BothSides {
   }
 
   std::string include_text() const {
-    std::ifstream in(include);
+    std::ifstream in(host.include);
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
 };

@@ -29,12 +29,9 @@ TEST_CASE("e2e: a group's grant follows its members over real Samba") {
                           "the sharectl-agent and sharectl binaries (build all targets)")) {
     return;
   }
-  test::SmbdServer smbd;
-  const auto include = smbd.dir() / "sharectl.conf";
-  SHARECTL_REQUIRE_OK(smbd.add_include(include));
-  auto root = smbd.make_directory("fs");
-  REQUIRE_MESSAGE(root.has_value(), test::error_text(root));
-  SHARECTL_REQUIRE_OK(smbd.start());
+  test::SmbHost host;
+  host.start();
+  test::SmbdServer& smbd = host.smbd;
   test::TempDir files;
 
   const std::string tag = std::to_string(::getpid()) + "_" + test::random_hex(4);
@@ -44,10 +41,7 @@ TEST_CASE("e2e: a group's grant follows its members over real Samba") {
                                                      {bob, "bob's password 22"}};
   test::SmbAccountsGuard accounts{smbd.config_path(), {alice, bob}};
 
-  test::AgentOptions options;
-  options.samba_config = smbd.config_path();
-  options.samba_include = include;
-  options.filesystems = {{*root, "dir"}};
+  test::AgentOptions options = host.agent_options();
   options.resync = "5s";
   auto agent = test::AgentProcess::start(options);
   REQUIRE_MESSAGE(agent.has_value(), test::error_text(agent));

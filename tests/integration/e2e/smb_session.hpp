@@ -1,6 +1,6 @@
-// Helpers of the end-to-end SMB tests: SmbSession, one smbclient kept connected (to see that a
-// user loses access while their session is open), and make_file. Header-only: the integration
-// binary compiles *_test.cpp files only.
+// Helpers of the end-to-end SMB tests: SmbHost (a private smbd and a filesystem directory),
+// SmbSession, one smbclient kept connected (to see that a user loses access while their session is
+// open), and make_file. Header-only: the integration binary compiles *_test.cpp files only.
 #pragma once
 
 #include <chrono>
@@ -18,7 +18,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/support/agent_process.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/require.hpp"
 #include "tests/support/smbd_fixture.hpp"
 
 namespace sharectl::test {
@@ -106,6 +108,32 @@ private:
   std::filesystem::path m_log;
   pid_t m_pid = 0;
   int m_stdin = -1;
+};
+
+// The Samba side of an end-to-end test: a private smbd whose smb.conf includes the agent's file,
+// and a directory for the agent's `dir` filesystem. start() REQUIREs every step.
+struct SmbHost {
+  test::SmbdServer smbd;
+  std::filesystem::path include;
+  std::filesystem::path root;
+
+  void start() {
+    include = smbd.dir() / "sharectl.conf";
+    SHARECTL_REQUIRE_OK(smbd.add_include(include));
+    auto made = smbd.make_directory("fs");
+    REQUIRE_MESSAGE(made.has_value(), test::error_text(made));
+    root = *made;
+    SHARECTL_REQUIRE_OK(smbd.start());
+  }
+
+  // Agent options that serve `root` through this smbd.
+  test::AgentOptions agent_options() const {
+    test::AgentOptions options;
+    options.samba_config = smbd.config_path();
+    options.samba_include = include;
+    options.filesystems = {{root, "dir"}};
+    return options;
+  }
 };
 
 // A local file of size bytes (repeating text) for `put`.

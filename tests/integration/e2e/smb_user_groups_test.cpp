@@ -116,12 +116,9 @@ TEST_CASE("e2e: a user's own group: its --wait serves new members at once over r
   if (!binaries_built()) {
     return;
   }
-  test::SmbdServer smbd;
-  const auto include = smbd.dir() / "sharectl.conf";
-  SHARECTL_REQUIRE_OK(smbd.add_include(include));
-  auto root = smbd.make_directory("fs");
-  REQUIRE_MESSAGE(root.has_value(), test::error_text(root));
-  SHARECTL_REQUIRE_OK(smbd.start());
+  test::SmbHost host;
+  host.start();
+  test::SmbdServer& smbd = host.smbd;
   test::TempDir files;
 
   const std::string tag = std::to_string(::getpid()) + "_" + test::random_hex(4);
@@ -132,10 +129,7 @@ TEST_CASE("e2e: a user's own group: its --wait serves new members at once over r
       {alice, "alice's password 1"}, {bob, "bob's password 22"}, {carol, "carol's password 3"}};
   test::SmbAccountsGuard accounts{smbd.config_path(), {alice, bob, carol}};
 
-  test::AgentOptions options;
-  options.samba_config = smbd.config_path();
-  options.samba_include = include;
-  options.filesystems = {{*root, "dir"}};
+  const test::AgentOptions options = host.agent_options();
   auto agent = test::AgentProcess::start(options); // resync 60s: the change feed must do it
   REQUIRE_MESSAGE(agent.has_value(), test::error_text(agent));
   Shells sharectl((*agent)->url(), passwords, options.admin_password);
