@@ -7,6 +7,7 @@ namespace {
 
 const View k_server_view{{{"NAME", "name"},
                           {"ADDRESS", "address"},
+                          {"SMB_PORT", "smb_port"},
                           {"ROLES", "roles", ColumnKind::list},
                           {"STATUS", "status"},
                           {"LAST_HEARTBEAT", "last_heartbeat"},
@@ -18,6 +19,8 @@ const View k_fs_view{{{"SERVER", "server"},
                       {"DRIVER", "driver"},
                       {"CAPACITY", "capacity_bytes", ColumnKind::size},
                       {"ALLOCATED", "allocated_bytes", ColumnKind::size},
+                      {"USED", "used_bytes", ColumnKind::size},
+                      {"FREE", "free_bytes", ColumnKind::size},
                       {"STATUS", "status"}},
                      "path"};
 

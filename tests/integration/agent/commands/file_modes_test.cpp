@@ -61,7 +61,7 @@ bool contains(const std::string& text, const std::string& part) {
 TEST_SUITE("agent.commands") {
 
   TEST_CASE(
-      "file modes: init under umask 022 makes the store private; run refuses a loose state.db "
+      "file modes: init under umask 022 makes the store private, run refuses a loose state.db "
       "until it is 0600 again or init tightens it") {
     if (!test::prerequisite(fs::exists(test::agent_binary()),
                             "the sharectl-agent binary (build all targets)")) {
