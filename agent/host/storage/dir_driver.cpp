@@ -139,11 +139,7 @@ Status DirDriver::resize(const fs::path& path, std::uint64_t size_bytes) {
 }
 
 Result<std::uint64_t> DirDriver::usage(const fs::path& path) {
-  auto checked = existing_space(path);
-  if (!checked) {
-    return std::unexpected(checked.error());
-  }
-  auto measured = measure_directory(*checked, m_limits);
+  auto measured = measure(path);
   if (!measured) {
     return std::unexpected(measured.error());
   }

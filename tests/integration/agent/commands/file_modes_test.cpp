@@ -12,6 +12,7 @@
 #include "common/util/process.hpp"
 #include "tests/support/agent_process.hpp"
 #include "tests/support/require.hpp"
+#include "tests/support/scoped_umask.hpp"
 
 using namespace sharectl;
 namespace fs = std::filesystem;
@@ -24,17 +25,7 @@ namespace {
   return st.st_mode & 07777;
 }
 
-// Sets the process umask for the scope; the agent's commands started meanwhile inherit it.
-class ScopedUmask {
-public:
-  explicit ScopedUmask(::mode_t mask) : m_old(::umask(mask)) {}
-  ~ScopedUmask() { ::umask(m_old); }
-  ScopedUmask(const ScopedUmask&) = delete;
-  ScopedUmask& operator=(const ScopedUmask&) = delete;
-
-private:
-  ::mode_t m_old;
-};
+using test::ScopedUmask;
 
 // Runs `sharectl-agent COMMAND --config CONFIG` to completion (stdin from `input`), outside the
 // journal so that `run` logs to its stderr.

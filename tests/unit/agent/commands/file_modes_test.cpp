@@ -12,6 +12,7 @@
 #include "agent/commands/file_modes.hpp"
 #include "agent/store/store.hpp"
 #include "tests/support/require.hpp"
+#include "tests/support/scoped_umask.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace sharectl;
@@ -53,17 +54,7 @@ Status check(const fs::path& path, bool directory) {
   return check_private_path({path, "the thing", directory}, ::geteuid(), ::getegid());
 }
 
-// Sets the process umask for the scope.
-class ScopedUmask {
-public:
-  explicit ScopedUmask(::mode_t mask) : m_old(::umask(mask)) {}
-  ~ScopedUmask() { ::umask(m_old); }
-  ScopedUmask(const ScopedUmask&) = delete;
-  ScopedUmask& operator=(const ScopedUmask&) = delete;
-
-private:
-  ::mode_t m_old;
-};
+using test::ScopedUmask;
 
 } // namespace
 
