@@ -15,7 +15,12 @@ UsageRefresher::UsageRefresher(store::Store& store, std::string server_name, Pro
       m_usage(runner, std::move(dfree), std::move(log)) {}
 
 Status UsageRefresher::refresh(const model::Space& space) {
-  std::lock_guard lock(m_mutex);
+  // One measure at a time, and nobody waits for it: a busy refresher answers at once, so that
+  // a flood of requests cannot hold the API's workers.
+  std::unique_lock lock(m_mutex, std::try_to_lock);
+  if (!lock.owns_lock()) {
+    return fail(ErrorCode::rate_limited, "a usage measure is already running; try again shortly");
+  }
   auto filesystems =
       m_store.view_result([&](store::Tx& tx) -> Result<std::vector<model::FileSystem>> {
         auto server = tx.find_server(m_server);

@@ -1,7 +1,8 @@
 // Usage on demand (POST /api/v1/spaces/{owner}/{name}/usage, `sharectl space show --refresh`):
 // one space of this host measured now, with the same measure as the heartbeat
 // (space_usage.hpp), recorded as bookkeeping (Tx::touch_space_usage) together with its figures
-// file for sharectl-dfree. One measure at a time, so many requests cannot start many tools.
+// file for sharectl-dfree. One measure at a time; a request meanwhile is refused (429), so many
+// requests can neither start many tools nor hold the API's workers.
 #pragma once
 
 #include <mutex>
@@ -19,9 +20,9 @@ public:
   UsageRefresher(store::Store& store, std::string server_name, ProcessRunner& runner,
                  host::DfreeSetup dfree, UsageLog log = {});
 
-  // Measures `space` now and records used_bytes/used_at. Fails with conflict when the space is
-  // on another host (its own agent measures it) or is not ready, unavailable when it cannot be
-  // measured, and with the store's errors.
+  // Measures `space` now and records used_bytes/used_at. Fails with rate_limited while another
+  // measure runs, conflict when the space is on another host (its own agent measures it) or is
+  // not ready, unavailable when it cannot be measured, and with the store's errors.
   Status refresh(const model::Space& space);
 
 private:
