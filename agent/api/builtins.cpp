@@ -32,16 +32,19 @@ std::vector<Route> builtin_routes(std::shared_ptr<const BuiltinState> state) {
             Permission::anyone(),
             "Readiness: 200 when the agent can serve requests (store reachable), else 503", true}
           .answers(200, Schema::text()));
-  routes.push_back(Route{"GET", "/metrics",
-                         [state](Request&) -> Result<Response> {
-                           if (!state || state->metrics == nullptr) {
-                             return std::unexpected(not_ready());
-                           }
-                           return Response::make(200, "text/plain; version=0.0.4; charset=utf-8",
-                                                 state->metrics->render());
-                         },
-                         Permission::anyone(), "Prometheus metrics in the text exposition format",
-                         false}
+  routes.push_back(Route{
+      "GET", "/metrics",
+      [state](Request&) -> Result<Response> {
+        if (!state || state->metrics == nullptr) {
+          return std::unexpected(not_ready());
+        }
+        std::string text = state->metrics->render();
+        if (state->metrics_extra) {
+          text += state->metrics_extra();
+        }
+        return Response::make(200, "text/plain; version=0.0.4; charset=utf-8", std::move(text));
+      },
+      Permission::anyone(), "Prometheus metrics in the text exposition format", false}
                        .answers(200, Schema::text("text/plain; version=0.0.4; charset=utf-8")));
   routes.push_back(Route{"GET", "/api/v1/openapi.json",
                          [state](Request&) -> Result<Response> {

@@ -15,9 +15,10 @@ namespace sharectl::agent::api {
 
 // What the built-in handlers read; the server fills it in once the full route table is known.
 struct BuiltinState {
-  std::function<Status()> readiness; // unset: always ready
-  const Metrics* metrics = nullptr;  // null: /metrics answers 503
-  std::string openapi;               // the rendered OpenAPI document
+  std::function<Status()> readiness;          // unset: always ready
+  const Metrics* metrics = nullptr;           // null: /metrics answers 503
+  std::function<std::string()> metrics_extra; // appended to /metrics when set
+  std::string openapi;                        // the rendered OpenAPI document
 };
 
 // The built-in routes reading `state` (which may be null when only the table is needed, e.g.

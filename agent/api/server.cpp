@@ -558,6 +558,7 @@ HttpServer::start(ServerConfig config, std::vector<Route> routes, ServerHooks ho
 
   auto state = std::make_shared<BuiltinState>();
   state->readiness = hooks.readiness;
+  state->metrics_extra = hooks.metrics_extra;
   auto builtins = builtin_routes(state);
   routes.insert(routes.end(), std::make_move_iterator(builtins.begin()),
                 std::make_move_iterator(builtins.end()));

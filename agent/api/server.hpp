@@ -90,6 +90,9 @@ struct ServerHooks {
   std::function<void(const Request&, const Response&)> remember;
   // GET /readyz: 200 when it succeeds, 503 with its error otherwise. Unset: always ready.
   std::function<Status()> readiness;
+  // More Prometheus text for GET /metrics (metrics other layers keep, e.g. the login limits),
+  // appended after the server's own. Must be cheap and must not throw.
+  std::function<std::string()> metrics_extra;
   // Called once per request when its response is ready (on an I/O thread; keep it cheap).
   std::function<void(const AccessLogEntry&)> access_log;
   // Transport problems worth a log line (handler exceptions, accept failures).

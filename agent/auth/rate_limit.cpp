@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <limits>
 #include <stdexcept>
+#include <string>
 
 namespace sharectl::agent::auth {
 
@@ -54,6 +55,27 @@ void RateLimiter::advance(Counter& c, std::int64_t bucket) const {
 }
 
 RateDecision RateLimiter::decide(const Counter& counter, Timestamp now) const {
+  RateDecision window = decide_window(counter, now);
+  if (m_config.backoff_after == 0 || counter.streak < m_config.backoff_after ||
+      now - counter.last >= m_config.window) {
+    return window;
+  }
+  // 1 s after the backoff_after-th failure in a row, doubling with each one, at most backoff_max.
+  const std::uint32_t doublings =
+      std::min<std::uint32_t>(counter.streak - m_config.backoff_after, 30);
+  const auto delay =
+      std::min(std::chrono::seconds{std::int64_t{1} << doublings}, m_config.backoff_max);
+  const Timestamp free_at =
+      counter.last + std::chrono::duration_cast<std::chrono::microseconds>(delay);
+  if (now >= free_at) {
+    return window;
+  }
+  const auto wait =
+      std::max(std::chrono::ceil<std::chrono::seconds>(free_at - now), std::chrono::seconds{1});
+  return {false, window.allowed ? wait : std::max(wait, window.retry_after)};
+}
+
+RateDecision RateLimiter::decide_window(const Counter& counter, Timestamp now) const {
   Counter c = counter;
   advance(c, bucket_of(now));
   std::uint32_t total = 0;
@@ -77,14 +99,20 @@ RateDecision RateLimiter::decide(const Counter& counter, Timestamp now) const {
   return {false, m_config.window}; // unreachable: every bucket leaves the window
 }
 
-RateDecision RateLimiter::check(std::string_view key) const {
+RateDecision RateLimiter::check(std::string_view key) {
   const Timestamp now = m_clock.now();
   std::lock_guard lock(m_mutex);
   auto it = m_index.find(key);
   if (it == m_index.end()) {
     return {};
   }
-  return decide(it->second->counter, now);
+  Counter& counter = it->second->counter;
+  RateDecision decision = decide(counter, now);
+  if (!decision.allowed) {
+    decision.first = !counter.reported;
+    counter.reported = true;
+  }
+  return decision;
 }
 
 void RateLimiter::record_failure(std::string_view key) {
@@ -108,6 +136,10 @@ void RateLimiter::record_failure(std::string_view key) {
   if (n < std::numeric_limits<std::uint16_t>::max()) {
     ++n;
   }
+  // A run of failures ends when the last one is a whole window old.
+  c.streak = c.streak > 0 && now - c.last < m_config.window ? c.streak + 1 : 1;
+  c.last = now;
+  c.reported = false;
 }
 
 void RateLimiter::record_success(std::string_view key) {
@@ -126,25 +158,60 @@ std::size_t RateLimiter::size() const {
   return m_lru.size();
 }
 
-LoginRateLimiter::LoginRateLimiter(const Clock& clock, LoginRateLimitConfig config)
-    : m_accounts(clock, config.per_account), m_addresses(clock, config.per_address) {}
+namespace {
 
-RateDecision LoginRateLimiter::check(std::string_view account, std::string_view address) const {
-  const RateDecision a = m_accounts.check(account);
-  const RateDecision b = m_addresses.check(address);
-  if (a.allowed && b.allowed) {
+// The limiter key of an account from an address; the separator cannot occur in either.
+std::string pair_key(std::string_view account, std::string_view address) {
+  std::string key(account);
+  key += '\x1f';
+  key += address;
+  return key;
+}
+
+} // namespace
+
+LoginRateLimiter::LoginRateLimiter(const Clock& clock, LoginRateLimitConfig config)
+    : m_pairs(clock, config.per_account_address), m_addresses(clock, config.per_address) {}
+
+LoginDecision LoginRateLimiter::check(std::string_view account, std::string_view address) {
+  const RateDecision pair = m_pairs.check(pair_key(account, address));
+  const RateDecision by_address = m_addresses.check(address);
+  if (pair.allowed && by_address.allowed) {
     return {};
   }
-  return {false, std::max(a.retry_after, b.retry_after)};
+  LoginDecision out{false, std::max(pair.retry_after, by_address.retry_after),
+                    pair.allowed ? LoginThrottle::address : LoginThrottle::account_address,
+                    pair.allowed ? by_address.first : pair.first};
+  (out.by == LoginThrottle::address ? m_refused_address : m_refused_pair)
+      .fetch_add(1, std::memory_order_relaxed);
+  return out;
 }
 
 void LoginRateLimiter::record_failure(std::string_view account, std::string_view address) {
-  m_accounts.record_failure(account);
+  m_pairs.record_failure(pair_key(account, address));
   m_addresses.record_failure(address);
 }
 
-void LoginRateLimiter::record_success(std::string_view account) {
-  m_accounts.record_success(account);
+void LoginRateLimiter::record_success(std::string_view account, std::string_view address) {
+  m_pairs.record_success(pair_key(account, address));
+}
+
+std::string LoginRateLimiter::metrics_text() const {
+  std::string out;
+  out += "# HELP sharectl_login_throttled_total Logins refused by the failed-login limits\n";
+  out += "# TYPE sharectl_login_throttled_total counter\n";
+  out += "sharectl_login_throttled_total{limit=\"account_address\"} " +
+         std::to_string(refused_account_address()) + "\n";
+  out += "sharectl_login_throttled_total{limit=\"address\"} " + std::to_string(refused_address()) +
+         "\n";
+  out += "# HELP sharectl_login_failure_keys Account-address pairs and addresses with recent "
+         "failed logins\n";
+  out += "# TYPE sharectl_login_failure_keys gauge\n";
+  out += "sharectl_login_failure_keys{limit=\"account_address\"} " +
+         std::to_string(m_pairs.size()) + "\n";
+  out +=
+      "sharectl_login_failure_keys{limit=\"address\"} " + std::to_string(m_addresses.size()) + "\n";
+  return out;
 }
 
 } // namespace sharectl::agent::auth

@@ -1,11 +1,14 @@
-// Failed-login limiting: a sliding-window counter per key (an account name, a source address)
-// that never lets more than `limit` failures through in any window of `window` length, with
+// Failed-login limiting: a sliding-window counter per key (an account and source address, a
+// source address) that never lets more than `limit` failures through in any window of `window`
+// length and, optionally, slows a key down with a growing delay after a run of failures, with
 // bounded memory (fixed-size counters per key, least recently used keys evicted past
-// max_keys), thread-safe and driven by an injected Clock. LoginRateLimiter combines one
-// limiter per account and one per source address. See agent/auth/README.md.
+// max_keys), thread-safe and driven by an injected Clock. LoginRateLimiter combines one limiter
+// per (account, address) and one per address, so that nobody can lock an account for everyone.
+// See agent/auth/README.md.
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -24,12 +27,17 @@ struct RateLimitConfig {
   std::uint32_t limit = 100;         // failures allowed in any window (1..65535)
   std::chrono::seconds window{3600}; // the window's length
   std::size_t max_keys = 50000;      // keys kept; the least recently used go first
+  // Failures in a row (none older than `window` apart) let through before each further attempt
+  // must wait 1 s, 2 s, 4 s, … (doubling, at most backoff_max) after the last failure; 0: none.
+  std::uint32_t backoff_after = 0;
+  std::chrono::seconds backoff_max{60};
 };
 
 // The answer of a limiter: allowed, or refused until retry_after has passed.
 struct RateDecision {
   bool allowed = true;
   std::chrono::seconds retry_after{0}; // when refused: at least 1 s
+  bool first = false; // refused for the first time since the key's last failure (worth a log)
 };
 
 // A sliding-window failure counter per key. The window is cut into k_buckets equal buckets
@@ -44,9 +52,10 @@ public:
   // std::invalid_argument for a limit of 0 or above 65535, or a window under k_buckets seconds.
   RateLimiter(const Clock& clock, RateLimitConfig config);
 
-  // Whether another failure of `key` would still be within the limit (i.e. whether to try the
-  // login at all). Does not create the key. Never fails.
-  RateDecision check(std::string_view key) const;
+  // Whether another failure of `key` would still be within the limit and past its delay (i.e.
+  // whether to try the login at all). Does not create the key; notes that a refusal was given
+  // (RateDecision::first). Never fails.
+  RateDecision check(std::string_view key);
 
   // Counts a failure of `key`. Never fails.
   void record_failure(std::string_view key);
@@ -61,6 +70,9 @@ private:
   struct Counter {
     std::int64_t head = 0; // bucket number of counts[head % (k_buckets + 1)]
     std::array<std::uint16_t, k_buckets + 1> counts{};
+    std::uint32_t streak = 0; // failures in a row (for the growing delay)
+    Timestamp last{};         // the last failure
+    bool reported = false;    // a refusal was answered since the last failure
   };
   struct Entry {
     std::string key;
@@ -70,6 +82,7 @@ private:
   std::int64_t bucket_of(Timestamp t) const;
   void advance(Counter& c, std::int64_t bucket) const;
   RateDecision decide(const Counter& c, Timestamp now) const;
+  RateDecision decide_window(const Counter& c, Timestamp now) const;
 
   const Clock& m_clock;
   RateLimitConfig m_config;
@@ -81,31 +94,59 @@ private:
 
 // Limits for LoginRateLimiter.
 struct LoginRateLimitConfig {
-  RateLimitConfig per_account{100, std::chrono::seconds{3600}, 50000};
+  // One account from one source address: OWASP's at most 100 failures an hour, and after 5 in
+  // a row a growing delay (1 s doubling to 60 s) before the next try from that address.
+  RateLimitConfig per_account_address{100, std::chrono::seconds{3600}, 100000, 5,
+                                      std::chrono::seconds{60}};
+  // One source address, whatever the accounts (a scan of many accounts).
   RateLimitConfig per_address{300, std::chrono::seconds{3600}, 50000};
 };
 
-// Failed logins limited per account and per source address (issue 4: ≤ 100 per hour per
-// account). Apply it to unknown accounts too, so its answers say nothing about which exist.
+// Which limit refused a login.
+enum class LoginThrottle { none, account_address, address };
+
+// The answer of LoginRateLimiter::check.
+struct LoginDecision {
+  bool allowed = true;
+  std::chrono::seconds retry_after{0};
+  LoginThrottle by = LoginThrottle::none;
+  bool first = false; // the first refusal since that key's last failure (audit it)
+};
+
+// Failed logins limited per (account, source address) and per source address, never per
+// account alone: an attacker hammering an account from one address is slowed down and then
+// refused, while its owner logging in from another address is not (the account cannot be locked
+// for everyone). Apply it to unknown accounts too, so its answers say nothing about which exist.
+// Counts its refusals for /metrics.
 class LoginRateLimiter {
 public:
   // Limiters reading `clock` (which must outlive this). Throws like RateLimiter.
   LoginRateLimiter(const Clock& clock, LoginRateLimitConfig config = {});
 
   // Whether a login of `account` from `address` may be tried; refused with the longer of the
-  // two waits. Never fails.
-  RateDecision check(std::string_view account, std::string_view address) const;
+  // waits and the limit that refused (counted). Never fails.
+  LoginDecision check(std::string_view account, std::string_view address);
 
-  // Counts a failed login against both keys. Never fails.
+  // Counts a failed login against the pair and the address. Never fails.
   void record_failure(std::string_view account, std::string_view address);
 
-  // Clears the account's failures after a successful login; the address keeps its count, so
-  // logging in to one's own account does not reset an attacker's budget. Never fails.
-  void record_success(std::string_view account);
+  // Clears the pair's failures after a successful login from that address; the address keeps its
+  // count, so logging in to one's own account does not reset a scan's budget. Never fails.
+  void record_success(std::string_view account, std::string_view address);
+
+  // Refusals so far by (account, address) and by address alone.
+  std::uint64_t refused_account_address() const { return m_refused_pair.load(); }
+  std::uint64_t refused_address() const { return m_refused_address.load(); }
+
+  // The Prometheus text of the refusal counters (sharectl_login_throttled_total by limit) and
+  // of the keys tracked. Never fails.
+  std::string metrics_text() const;
 
 private:
-  RateLimiter m_accounts;
+  RateLimiter m_pairs;
   RateLimiter m_addresses;
+  std::atomic<std::uint64_t> m_refused_pair{0};
+  std::atomic<std::uint64_t> m_refused_address{0};
 };
 
 } // namespace sharectl::agent::auth

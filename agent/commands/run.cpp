@@ -24,6 +24,7 @@
 #include "agent/handlers/account.hpp"
 #include "agent/handlers/authenticate.hpp"
 #include "agent/handlers/context.hpp"
+#include "agent/host/samba/identity.hpp"
 #include "agent/host/samba/usage_files.hpp"
 #include "agent/reconcile/heartbeat.hpp"
 #include "agent/reconcile/reconciler.hpp"
@@ -172,6 +173,15 @@ int run(const RunOptions& options) {
   handlers::AgentContext context(**store, cfg, clock);
   // Usage on request (POST …/usage): its own runner, one measure at a time.
   auto usage_runner = make_process_runner();
+  // Names of new users against this host's Unix accounts (getent; safe from every API thread).
+  auto names_runner = make_process_runner();
+  const host::NameCheck name_rules{cfg.samba.accounts == config::SambaAccounts::external, false,
+                                   host::login_uid_min()};
+  context.check_unix_name = [&names_runner, name_rules](std::string_view username, bool vouched) {
+    host::NameCheck rules = name_rules;
+    rules.vouched = vouched;
+    return host::check_new_username(*names_runner, username, rules);
+  };
   reconcile::UsageRefresher usage_refresher(**store, cfg.server.name, *usage_runner,
                                             host::dfree_setup_for(cfg.samba.include));
   context.refresh_usage = [&usage_refresher](const model::Space& space) {

@@ -14,7 +14,9 @@
 #include "agent/handlers/authenticate.hpp"
 #include "agent/handlers/groups.hpp"
 #include "agent/handlers/invitations.hpp"
+#include "agent/handlers/login.hpp"
 #include "agent/handlers/render.hpp"
+#include "agent/handlers/request.hpp"
 #include "agent/handlers/roles.hpp"
 #include "agent/handlers/schemas.hpp"
 #include "agent/handlers/servers.hpp"
@@ -22,6 +24,7 @@
 #include "agent/handlers/shares.hpp"
 #include "agent/handlers/spaces.hpp"
 #include "agent/handlers/users.hpp"
+#include "agent/host/samba/identity.hpp"
 #include "common/json/strict.hpp"
 #include "common/util/nt_hash.hpp"
 #include "common/validate/names.hpp"
@@ -35,47 +38,19 @@ using api::Request;
 using api::Response;
 using model::AuditOutcome;
 
-// The one answer to every failed login: it never says whether the account exists.
-constexpr std::string_view k_login_failed = "invalid username, email or password";
-
-std::string lower_ascii(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
-    return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  });
-  return out;
-}
-
-// An error response carrying Retry-After (429 from the limiter, 503 from a full login pool).
-Response retry_later(const Error& error, const Request& request, std::int64_t seconds) {
-  Response response = api::error_response(error, request.request_id);
-  response.headers.set("Retry-After", std::to_string(std::max<std::int64_t>(seconds, 1)));
-  return response;
-}
-
-Response pool_busy(const Request& request) {
-  return retry_later(Error{ErrorCode::unavailable, "too many logins at once; try again shortly"},
-                     request, 1);
-}
-
-template <typename T>
-Status first_error(const Result<T>& result) {
-  if (!result) {
-    return std::unexpected(result.error());
+// Whether `username` may be a new user's Unix identity: never a reserved name, and on this
+// host (context.check_unix_name) not an account or group sharectl did not make. A refusal is a
+// conflict saying why, audited as a denied users.create.
+Status check_unix_identity(AgentContext& context, const Request& request, const model::User* actor,
+                           const std::string& username, bool vouched) {
+  Status ok = context.check_unix_name ? context.check_unix_name(username, vouched)
+                                      : host::check_reserved_username(username);
+  if (!ok && ok.error().code == ErrorCode::conflict) {
+    audit_outside(context,
+                  audit_event(request, actor, "users.create", authz::user_resource(username),
+                              AuditOutcome::denied, ok.error().message));
   }
-  return {};
-}
-
-Status validate_app_name(std::string_view name) {
-  if (name.empty() || name.size() > 128 || !validate::is_valid_utf8(name)) {
-    return fail(ErrorCode::bad_request, "name: give 1 to 128 bytes of UTF-8 text");
-  }
-  for (const unsigned char c : name) {
-    if (c < 0x20 || c == 0x7f) {
-      return fail(ErrorCode::bad_request, "name: control characters are not allowed");
-    }
-  }
-  return {};
+  return ok;
 }
 
 // POST /api/v1/users
@@ -131,6 +106,14 @@ Result<Response> register_user(AgentContext& context, Request& request) {
       return std::unexpected(allowed.error());
     }
   }
+  // The name is also the user's Unix identity on every host (host/samba/identity.hpp).
+  const bool vouched =
+      caller && authorize_caller(context, *caller, "users.create", resource).has_value();
+  if (auto ok = check_unix_identity(context, request, caller ? &caller->user : nullptr, *username,
+                                    vouched);
+      !ok) {
+    return std::unexpected(ok.error());
+  }
   auto hashed = context.login_pool.run([&] { return auth::hash_password(*password); });
   if (!hashed) {
     return pool_busy(request);
@@ -163,260 +146,6 @@ Result<Response> register_user(AgentContext& context, Request& request) {
     return std::unexpected(created.error());
   }
   return Response::json(201, user_json(*created));
-}
-
-// POST /api/v1/apps
-Result<Response> login(AgentContext& context, Request& request) {
-  auto body = json::parse_strict(request.body);
-  if (!body) {
-    return std::unexpected(body.error());
-  }
-  json::ObjectReader reader(*body);
-  auto username = reader.optional_string("username");
-  auto email = reader.optional_string("email");
-  auto password = reader.required_string("password");
-  auto name = reader.optional_string("name");
-  for (const Status& st : {first_error(username), first_error(email), first_error(password),
-                           first_error(name), reader.finish()}) {
-    if (!st) {
-      return std::unexpected(st.error());
-    }
-  }
-  if (username->has_value() == email->has_value()) {
-    return fail(ErrorCode::bad_request, "give either username or email (exactly one)");
-  }
-  const std::string app_name = name->value_or("app");
-  if (auto ok = validate_app_name(app_name); !ok) {
-    return std::unexpected(ok.error());
-  }
-  const std::string identifier = *username ? **username : **email;
-  const std::string key = lower_ascii(identifier);
-  const auto decision = context.limiter.check(key, request.remote_address);
-  if (!decision.allowed) {
-    audit_outside(context, audit_event(request, nullptr, "apps.create", "apps",
-                                       AuditOutcome::denied, "login rate limit reached"));
-    return retry_later(Error{ErrorCode::rate_limited, "too many failed logins; try again later"},
-                       request, decision.retry_after.count());
-  }
-  struct Account {
-    std::optional<model::User> user;
-    std::optional<std::string> hash;
-    bool has_nt_hash = false;
-  };
-  auto account = context.store.view_result([&](store::Tx& tx) -> Result<Account> {
-    auto user = *username ? tx.find_user(**username) : tx.find_user_by_email(**email);
-    if (!user) {
-      if (user.error().code == ErrorCode::not_found) {
-        return Account{};
-      }
-      return std::unexpected(user.error());
-    }
-    auto secrets = tx.get_user_secrets(user->id);
-    if (!secrets) {
-      return std::unexpected(secrets.error());
-    }
-    return Account{std::move(*user), secrets->password_hash, secrets->nt_hash.has_value()};
-  });
-  if (!account) {
-    return std::unexpected(account.error());
-  }
-  auto verified = context.login_pool.run([&]() -> Result<auth::VerifyOutcome> {
-    if (!account->user || !account->hash) {
-      auth::burn_equal_time(*password);
-      return auth::VerifyOutcome{};
-    }
-    return auth::verify_password(*password, *account->hash);
-  });
-  if (!verified) {
-    return pool_busy(request);
-  }
-  if (!*verified) {
-    return std::unexpected(verified->error());
-  }
-  const model::User* user = account->user ? &*account->user : nullptr;
-  if (!(*verified)->ok || user == nullptr || !user->is_active) {
-    context.limiter.record_failure(key, request.remote_address);
-    const char* why = user == nullptr    ? "no such account"
-                      : !account->hash   ? "account has no local password"
-                      : !(*verified)->ok ? "wrong password"
-                                         : "user is disabled";
-    audit_outside(context, audit_event(request, user, "apps.create",
-                                       user ? authz::user_resource(user->username) : "apps",
-                                       AuditOutcome::denied, fmt::format("login failed: {}", why)));
-    return fail(ErrorCode::unauthenticated, std::string(k_login_failed));
-  }
-  context.limiter.record_success(key);
-  std::optional<std::string> rehashed;
-  if ((*verified)->needs_rehash) {
-    auto fresh = context.login_pool.run([&] { return auth::hash_password(*password); });
-    if (fresh && *fresh) {
-      rehashed = **fresh;
-    }
-  }
-  // A user from before SMB passwords were kept (or imported without one) gets the NT hash of
-  // the password just verified, so that the hosts can provision their SMB account.
-  std::optional<std::string> nt_hash;
-  if (!account->has_nt_hash) {
-    if (auto computed = nt_hash_hex(*password); computed) {
-      nt_hash = std::move(*computed);
-    }
-  }
-  auto token = auth::issue_token();
-  if (!token) {
-    return std::unexpected(token.error());
-  }
-  const auto now = context.clock.now();
-  auto app = context.store.transact_result([&](store::Tx& tx) -> Result<model::App> {
-    model::App fresh;
-    fresh.user_id = user->id;
-    fresh.name = app_name;
-    fresh.token_sha256 = token->sha256_hex;
-    fresh.last_used_at = now;
-    fresh.expires_at = auth::app_expires_at(now, now, context.lifetime);
-    auto created = tx.create(fresh);
-    if (!created) {
-      return std::unexpected(created.error());
-    }
-    auto current = tx.get<model::User>(user->id);
-    if (!current) {
-      return std::unexpected(current.error());
-    }
-    current->last_login = now;
-    if (auto updated = tx.update(*current); !updated) {
-      return std::unexpected(updated.error());
-    }
-    if (rehashed || nt_hash) {
-      auto secrets = tx.get_user_secrets(user->id);
-      if (!secrets) {
-        return std::unexpected(secrets.error());
-      }
-      if (rehashed) {
-        secrets->password_hash = *rehashed;
-      }
-      if (nt_hash && !secrets->nt_hash) {
-        secrets->nt_hash = *nt_hash;
-      }
-      if (auto set = tx.set_user_secrets(user->id, *secrets); !set) {
-        return std::unexpected(set.error());
-      }
-    }
-    auto audit = tx.create(audit_event(
-        request, user, "apps.create", authz::user_resource(user->username), AuditOutcome::allowed,
-        fmt::format("login, app {} ({}){}{}", created->id, app_name,
-                    rehashed ? ", legacy password hash upgraded" : "",
-                    nt_hash ? ", SMB password set" : "")));
-    if (!audit) {
-      return std::unexpected(audit.error());
-    }
-    return created;
-  });
-  if (!app) {
-    return std::unexpected(app.error());
-  }
-  const nlohmann::json answer{
-      {"app_id", app->id},
-      {"user_id", app->user_id},
-      {"name", app->name},
-      {"token", token->token},
-      {"expires_at",
-       rfc3339(auth::app_expires_at(app->created_at, app->last_used_at, context.lifetime))}};
-  return Response::json(201, answer.dump());
-}
-
-// GET /api/v1/apps
-Result<Response> list_apps(AgentContext& context, Request& request) {
-  const Caller& caller = caller_of(request);
-  auto apps = context.store.view_result([&](store::Tx& tx) {
-    return tx.list<model::App>(store::ListQuery{caller.user.id, 0});
-  });
-  if (!apps) {
-    return std::unexpected(apps.error());
-  }
-  const auto now = context.clock.now();
-  std::string out = "[";
-  for (const auto& app : *apps) {
-    const auto used = context.last_used.effective_last_used(app.id, app.last_used_at);
-    if (auth::app_expired(app.created_at, used, now, context.lifetime)) {
-      continue;
-    }
-    model::App shown = app;
-    shown.last_used_at = used;
-    if (out.size() > 1) {
-      out += ',';
-    }
-    out += app_json(shown, auth::app_expires_at(app.created_at, used, context.lifetime));
-  }
-  out += ']';
-  return Response::json(200, out);
-}
-
-// DELETE /api/v1/apps/{app_id}
-Result<Response> delete_app(AgentContext& context, Request& request) {
-  const Caller& caller = caller_of(request);
-  const std::string app_id(request.param("app_id"));
-  auto done = context.store.transact([&](store::Tx& tx) -> Status {
-    auto app = tx.get<model::App>(app_id);
-    if (!app || app->user_id != caller.user.id) {
-      return fail(ErrorCode::not_found, fmt::format("you have no app {}", app_id));
-    }
-    if (auto removed = tx.remove<model::App>(app_id); !removed) {
-      return removed;
-    }
-    auto audit = tx.create(audit_event(
-        request, &caller.user, "apps.delete", authz::user_resource(caller.user.username),
-        AuditOutcome::allowed, fmt::format("logout, app {} ({})", app->id, app->name)));
-    return first_error(audit);
-  });
-  if (!done) {
-    return std::unexpected(done.error());
-  }
-  context.last_used.forget(app_id);
-  return Response::no_content();
-}
-
-// Removes every app of the user except `keep` (when set) inside tx; returns how many.
-Result<std::size_t> remove_apps(store::Tx& tx, const model::Id& user_id,
-                                const std::optional<model::Id>& keep,
-                                std::vector<model::Id>& removed_ids) {
-  auto apps = tx.list<model::App>(store::ListQuery{user_id, 0});
-  if (!apps) {
-    return std::unexpected(apps.error());
-  }
-  std::size_t count = 0;
-  for (const auto& app : *apps) {
-    if (keep && app.id == *keep) {
-      continue;
-    }
-    if (auto removed = tx.remove<model::App>(app.id); !removed) {
-      return std::unexpected(removed.error());
-    }
-    removed_ids.push_back(app.id);
-    ++count;
-  }
-  return count;
-}
-
-// DELETE /api/v1/apps
-Result<Response> delete_all_apps(AgentContext& context, Request& request) {
-  const Caller& caller = caller_of(request);
-  std::vector<model::Id> removed;
-  auto done = context.store.transact([&](store::Tx& tx) -> Status {
-    removed.clear();
-    auto count = remove_apps(tx, caller.user.id, std::nullopt, removed);
-    if (!count) {
-      return std::unexpected(count.error());
-    }
-    return first_error(tx.create(audit_event(
-        request, &caller.user, "apps.delete", authz::user_resource(caller.user.username),
-        AuditOutcome::allowed, fmt::format("logout of all {} apps", *count))));
-  });
-  if (!done) {
-    return std::unexpected(done.error());
-  }
-  for (const auto& id : removed) {
-    context.last_used.forget(id);
-  }
-  return Response::no_content();
 }
 
 // GET /api/v1/whoami
@@ -496,8 +225,10 @@ Result<Response> change_password(AgentContext& context, Request& request) {
   const std::string resource = authz::user_resource(caller.user.username);
   const auto decision = context.limiter.check(key, request.remote_address);
   if (!decision.allowed) {
-    audit_outside(context, audit_event(request, &caller.user, "users.password", resource,
-                                       AuditOutcome::denied, "password rate limit reached"));
+    if (decision.first) {
+      audit_outside(context, audit_event(request, &caller.user, "users.password", resource,
+                                         AuditOutcome::denied, throttle_detail(decision)));
+    }
     return retry_later(Error{ErrorCode::rate_limited, "too many failed attempts; try later"},
                        request, decision.retry_after.count());
   }
@@ -536,7 +267,7 @@ Result<Response> change_password(AgentContext& context, Request& request) {
                                        AuditOutcome::denied, "wrong current password"));
     return fail(ErrorCode::unauthenticated, "the current password is wrong");
   }
-  context.limiter.record_success(key);
+  context.limiter.record_success(key, request.remote_address);
   std::vector<model::Id> removed;
   auto done = context.store.transact([&](store::Tx& tx) -> Status {
     removed.clear();
@@ -593,25 +324,11 @@ std::vector<api::Route> account_routes(AgentContext& context) {
   auto bind = [&context](Result<Response> (*fn)(AgentContext&, Request&)) {
     return [&context, fn](Request& request) { return fn(context, request); };
   };
-  return {
+  std::vector<api::Route> routes{
       api::Route{"POST", "/api/v1/users", bind(register_user), Permission::anyone(),
                  "Register a user (open registration) or create one (admins, managers)"}
           .takes(schemas::registration())
           .answers(201, schemas::user()),
-      api::Route{"POST", "/api/v1/apps", bind(login), Permission::anyone(),
-                 "Log in: create an app and return its token (only here)"}
-          .takes(schemas::login())
-          .answers(201, schemas::login_answer()),
-      api::Route{"GET", "/api/v1/apps", bind(list_apps), Permission::authenticated(),
-                 "List the caller's apps"}
-          .cached()
-          .answers(200, api::Schema::list_of(schemas::app())),
-      api::Route{"DELETE", "/api/v1/apps", bind(delete_all_apps), Permission::authenticated(),
-                 "Log out of every app of the caller"}
-          .answers(204),
-      api::Route{"DELETE", "/api/v1/apps/{app_id}", bind(delete_app), Permission::authenticated(),
-                 "Log out one app of the caller"}
-          .answers(204),
       api::Route{"GET", "/api/v1/whoami", bind(whoami), Permission::authenticated(),
                  "The caller: user, roles, current app"}
           .cached()
@@ -621,6 +338,10 @@ std::vector<api::Route> account_routes(AgentContext& context) {
           .takes(schemas::password_change())
           .answers(204),
   };
+  auto apps = login_routes(context); // after registration, as SPEC.md lists them
+  routes.insert(routes.begin() + 1, std::make_move_iterator(apps.begin()),
+                std::make_move_iterator(apps.end()));
+  return routes;
 }
 
 std::vector<api::Route> agent_routes(AgentContext& context) {

@@ -91,7 +91,7 @@ std::expected<Caller, api::Refusal> authenticate_basic(AgentContext& context,
     context.limiter.record_failure(key, request.remote_address);
     return std::unexpected(unauthenticated("invalid username, email or password"));
   }
-  context.limiter.record_success(key);
+  context.limiter.record_success(key, request.remote_address);
   return Caller{std::move(*account->user), model::App{}, ReadStamp{}};
 }
 
@@ -279,6 +279,7 @@ void install_hooks(AgentContext& context, api::ServerHooks& hooks) {
   hooks.remember = [&context](const api::Request& request, const api::Response& answer) {
     remember_answer(context, request, answer);
   };
+  hooks.metrics_extra = [&context] { return context.limiter.metrics_text(); };
 }
 
 api::Authorizer make_authorizer(AgentContext& context) {

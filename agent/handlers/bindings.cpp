@@ -7,6 +7,7 @@
 
 #include "agent/authz/resources.hpp"
 #include "agent/handlers/authenticate.hpp"
+#include "agent/handlers/escalation.hpp"
 #include "agent/handlers/group_view.hpp"
 #include "agent/handlers/render.hpp"
 #include "agent/handlers/request.hpp"
@@ -168,6 +169,31 @@ Status check_group_subject(AgentContext& context, const Request& request, const 
   return fail(ErrorCode::conflict, reason);
 }
 
+// Whether the caller holds all that the role of `spec` gives at the binding's scope (no
+// escalation: a binding gives no more than its maker has); forbidden and audited otherwise.
+Status check_role_held(AgentContext& context, const Request& request, const Caller& caller,
+                       const BindingSpec& spec, const std::string& resource) {
+  auto rows = context.store.view_result([&](store::Tx& tx) {
+    return tx.list<model::Rule>(store::ListQuery{spec.role.id, 0});
+  });
+  if (!rows) {
+    return std::unexpected(rows.error());
+  }
+  auto rules = rules_in_force(spec.role, *rows);
+  if (!rules) {
+    return std::unexpected(rules.error());
+  }
+  Giving giving{std::move(*rules), {}, "role " + spec.role.name};
+  if (spec.space) {
+    giving.scope.space = authz::SpaceContext{spec.space->id, spec.space->owner_id};
+    giving.source += " on space " + spec.space_name;
+  } else {
+    giving.source += " (cluster-wide)";
+  }
+  return check_no_escalation(context, request, caller, "roles.bind", resource,
+                             "bind role " + spec.role.name, {giving});
+}
+
 // roles/<role>, in the space's context when the binding is scoped to one.
 authz::Resource target_of(const BindingSpec& spec) {
   authz::Resource target;
@@ -315,6 +341,9 @@ Result<Response> create_binding(AgentContext& context, Request& request) {
     return std::unexpected(ok.error());
   }
   if (auto ok = check_group_subject(context, request, caller, *spec, target.path); !ok) {
+    return std::unexpected(ok.error());
+  }
+  if (auto ok = check_role_held(context, request, caller, *spec, target.path); !ok) {
     return std::unexpected(ok.error());
   }
   auto created = context.store.transact_result([&](store::Tx& tx) -> Result<std::string> {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "agent/auth/app_expiry.hpp"
 #include "agent/auth/clock.hpp"
@@ -42,6 +43,10 @@ struct AgentContext {
   // Measures a space of this host now and records its usage (reconcile/usage_refresh.hpp); set
   // by `run` before serving, empty where nothing measures (in-process tests): then refused.
   std::function<Status(const model::Space&)> refresh_usage;
+  // Whether a new user may take this name as their Unix identity on this host
+  // (host/samba/identity.hpp check_new_username; `vouched`: an admin or manager creates them).
+  // Set by `run`; empty in in-process tests, where only the reserved names are refused.
+  std::function<Status(std::string_view username, bool vouched)> check_unix_name;
 };
 
 } // namespace sharectl::agent::handlers

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/handlers/authenticate.hpp"
+#include "agent/handlers/escalation.hpp"
 #include "agent/handlers/group_view.hpp"
 #include "agent/handlers/groups.hpp"
 #include "agent/handlers/invitations.hpp"
@@ -107,9 +108,10 @@ Result<Changed> change_members(AgentContext& context, const Request& request, co
 }
 
 // Whether the caller may change the members of the group of `view`: groups.update on it (else
-// forbidden, audited) and a local group (external groups' members are a conflict).
+// forbidden, audited), a local group (external groups' members are a conflict), and, when
+// adding, no escalation: the caller holds every role the group carries, at its scope.
 Status check_changeable(AgentContext& context, const Request& request, const Caller& caller,
-                        const GroupView& view) {
+                        const GroupView& view, bool add) {
   if (auto ok =
           authorize_resource(context, request, caller, "groups.update", group_target(view.group));
       !ok) {
@@ -121,7 +123,17 @@ Status check_changeable(AgentContext& context, const Request& request, const Cal
                             "changed there",
                             view.group.name));
   }
-  return {};
+  if (!add) {
+    return {};
+  }
+  auto giving =
+      context.store.view_result([&](store::Tx& tx) { return group_giving(tx, view.group.id); });
+  if (!giving) {
+    return std::unexpected(giving.error());
+  }
+  return check_no_escalation(context, request, caller, "groups.update",
+                             group_target(view.group).path,
+                             "add members to group " + view.group.name, *giving);
 }
 
 Response answer(const Changed& changed) {
@@ -140,7 +152,7 @@ Result<Response> change_member(AgentContext& context, Request& request, bool add
   if (auto ok = validate::validate_username(username); !ok) {
     return std::unexpected(ok.error());
   }
-  if (auto ok = check_changeable(context, request, caller, *view); !ok) {
+  if (auto ok = check_changeable(context, request, caller, *view, add); !ok) {
     return std::unexpected(ok.error());
   }
   auto changed = change_members(context, request, caller, *view, {username}, add);
@@ -208,7 +220,7 @@ Result<Response> patch_members(AgentContext& context, Request& request) {
   if (!change) {
     return std::unexpected(change.error());
   }
-  if (auto ok = check_changeable(context, request, caller, *view); !ok) {
+  if (auto ok = check_changeable(context, request, caller, *view, change->first); !ok) {
     return std::unexpected(ok.error());
   }
   auto changed = change_members(context, request, caller, *view, change->second, change->first);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <functional>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -9,6 +10,7 @@
 #include "agent/authz/resources.hpp"
 #include "agent/authz/roles.hpp"
 #include "agent/handlers/authenticate.hpp"
+#include "agent/handlers/escalation.hpp"
 #include "agent/handlers/render.hpp"
 #include "agent/handlers/request.hpp"
 #include "agent/handlers/schemas.hpp"
@@ -215,6 +217,36 @@ Result<Response> delete_role(AgentContext& context, Request& request) {
   return Response::no_content();
 }
 
+// Whether the caller holds, cluster-wide, every rule role `name` has once `change` is made to
+// its stored rule rows (no escalation: a role is changed only by those who hold all of it
+// afterwards). Forbidden and audited otherwise; not_found for an unknown or built-in role.
+Status check_rules_held(AgentContext& context, const Request& request, const Caller& caller,
+                        const std::string& name, const std::string& resource,
+                        const std::function<void(std::vector<model::Rule>&)>& change) {
+  auto wanted =
+      context.store.view_result([&](store::Tx& tx) -> Result<std::vector<authz::RuleDef>> {
+        auto role = custom_role(tx, name);
+        if (!role) {
+          return std::unexpected(role.error());
+        }
+        auto rows = tx.list<model::Rule>(store::ListQuery{role->id, 0});
+        if (!rows) {
+          return std::unexpected(rows.error());
+        }
+        change(*rows);
+        for (auto& row : *rows) {
+          row.role_id = role->id; // the rows a change adds
+        }
+        return rules_in_force(*role, *rows);
+      });
+  if (!wanted) {
+    return std::unexpected(wanted.error());
+  }
+  return check_no_escalation(context, request, caller, "roles.update", resource,
+                             "change role " + name,
+                             {Giving{std::move(*wanted), {}, "role " + name}});
+}
+
 // POST /api/v1/roles/{name}/rules: {resource_glob, level, priority?}; a rule with the same glob
 // is replaced.
 Result<Response> add_rule(AgentContext& context, Request& request) {
@@ -247,6 +279,17 @@ Result<Response> add_rule(AgentContext& context, Request& request) {
   }
   const auto target = role_target(*name);
   if (auto ok = authorize_resource(context, request, caller, "roles.update", target); !ok) {
+    return std::unexpected(ok.error());
+  }
+  const auto add_row = [&](std::vector<model::Rule>& rows) {
+    std::erase_if(rows, [&](const model::Rule& r) { return r.resource_glob == *glob; });
+    model::Rule rule;
+    rule.resource_glob = *glob;
+    rule.level = *level;
+    rule.priority = static_cast<int>(prio);
+    rows.push_back(rule);
+  };
+  if (auto ok = check_rules_held(context, request, caller, *name, target.path, add_row); !ok) {
     return std::unexpected(ok.error());
   }
   auto added = context.store.transact_result([&](store::Tx& tx) -> Result<nlohmann::json> {
@@ -308,6 +351,12 @@ Result<Response> remove_rule(AgentContext& context, Request& request) {
   }
   const auto target = role_target(*name);
   if (auto ok = authorize_resource(context, request, caller, "roles.update", target); !ok) {
+    return std::unexpected(ok.error());
+  }
+  const auto remove_row = [&](std::vector<model::Rule>& rows) {
+    std::erase_if(rows, [&](const model::Rule& r) { return r.resource_glob == glob; });
+  };
+  if (auto ok = check_rules_held(context, request, caller, *name, target.path, remove_row); !ok) {
     return std::unexpected(ok.error());
   }
   auto done = context.store.transact([&](store::Tx& tx) -> Status {

@@ -263,6 +263,15 @@ Status Reconciler::run_once() {
     m_include_ensured = ensured.has_value();
   }
   sync_accounts(snapshot->accounts);
+  // With local accounts, a name that is a Unix account sharectl did not make (sync_accounts
+  // found it and left it alone) is never acted as: not as an owner, not as a grantee.
+  const auto foreign = [&](const std::string& name) {
+    if (m_config.samba.accounts != config::SambaAccounts::local) {
+      return false;
+    }
+    const auto it = m_accounts.find(name);
+    return it != m_accounts.end() && it->second == k_foreign;
+  };
   // Records a status when it differs from what the object shows.
   auto record = [&](model::Kind kind, const model::Id& id, const model::Applied& seen,
                     model::Revision revision, model::ObjectStatus status,
@@ -308,11 +317,21 @@ Status Reconciler::run_once() {
       deleting.push_back(&space);
       continue;
     }
+    const model::User& owner = snapshot->accounts.at(space.owner_id).user;
+    if (foreign(owner.username)) {
+      // Never served as an account sharectl did not make (its files would belong to that uid).
+      const std::string message = fmt::format(
+          "the Unix account {} on this host was not made by sharectl; the space is not served "
+          "here (remove or rename that account, or move the space)",
+          owner.username);
+      say("warn", fmt::format("RECONCILE-W009 space {}: {}", space.path, message));
+      space_outcomes.push_back({&space, model::ObjectStatus::error, message});
+      continue;
+    }
     if (space.status == model::ObjectStatus::ready) {
       ready[space.id] = true;
       continue;
     }
-    const model::User& owner = snapshot->accounts.at(space.owner_id).user;
     // A space already on disk (a resize, or an earlier error) is resized, so that shrinking
     // below its usage is refused; its shares stay served whatever the outcome.
     const bool exists = driver && (*driver)->usage(space.path).has_value();
@@ -354,6 +373,10 @@ Status Reconciler::run_once() {
       continue;
     }
     views.push_back(view);
+    // A grantee whose name is a Unix account sharectl did not make gets nothing here: an SMB
+    // login under that name is the host's own user, not the sharectl user the grant was for.
+    std::erase_if(views.back().grants,
+                  [&](const host::ShareGrant& grant) { return foreign(grant.username); });
   }
   Status applied = {};
   bool in_place = false; // the include file holds what was rendered (even if smbd did not reload)

@@ -265,6 +265,10 @@ Result<HttpResponse> HttpClient::request(std::string_view method, const std::str
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
   curl_easy_setopt(curl, CURLOPT_USERAGENT, user_agent.c_str());
+  const std::string interface = "host!" + options.local_address;
+  if (!options.local_address.empty()) {
+    curl_easy_setopt(curl, CURLOPT_INTERFACE, interface.c_str());
+  }
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);

@@ -45,6 +45,7 @@ struct ClientOptions {
   std::chrono::milliseconds connect_timeout{10'000}; // bounded by each request's timeout
   std::size_t max_response_bytes = 64 * 1024 * 1024; // larger bodies fail with unavailable
   std::string user_agent;                            // "" means "sharectl/<version>"
+  std::string local_address; // the source IP address to connect from; "" lets the system choose
   // Appended to the message of a "certificate not trusted" failure: how the caller's user can
   // trust the server (the CLI names --ca-file and the profile's fingerprint pin).
   std::string untrusted_hint;

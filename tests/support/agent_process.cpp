@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <fstream>
+#include <utility>
 
 #include "tests/support/ports.hpp"
 
@@ -28,8 +29,19 @@ std::string sharectl_binary() {
 
 AgentProcess::AgentProcess(AgentOptions options) : m_options(std::move(options)) {
   if (m_options.samba_config.empty()) {
+    // Samba's state (the passdb the agent provisions) in the agent's directory, not the host's.
     m_options.samba_config = m_dir.path() / "smb.conf";
-    std::ofstream(m_options.samba_config) << "[global]\n";
+    std::ofstream conf(m_options.samba_config);
+    conf << "[global]\n";
+    for (const auto& [parameter, dir] : {std::pair{"private dir", "private"},
+                                         {"lock directory", "lock"},
+                                         {"state directory", "state"},
+                                         {"cache directory", "cache"},
+                                         {"pid directory", "pid"},
+                                         {"ncalrpc dir", "ncalrpc"}}) {
+      std::filesystem::create_directories(m_dir.path() / "samba" / dir);
+      conf << "\t" << parameter << " = " << (m_dir.path() / "samba" / dir).string() << "\n";
+    }
   }
   if (m_options.samba_include.empty()) {
     m_options.samba_include = m_dir.path() / "sharectl.conf";

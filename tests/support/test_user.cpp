@@ -105,10 +105,9 @@ int remove_stale_test_users() {
   return removed;
 }
 
-Result<std::unique_ptr<TestUser>> TestUser::create(std::string_view label) {
+std::string test_user_name(std::string_view label) {
   static std::once_flag swept;
   std::call_once(swept, [] { remove_stale_test_users(); });
-
   std::string clean;
   for (const char c : label) {
     if (clean.size() < 8 && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) {
@@ -118,8 +117,12 @@ Result<std::unique_ptr<TestUser>> TestUser::create(std::string_view label) {
   if (clean.empty()) {
     clean = "user";
   }
-  const std::string name = std::string(k_test_user_prefix) + clean + "_" +
-                           std::to_string(::getpid()) + "_" + random_hex(4);
+  return std::string(k_test_user_prefix) + clean + "_" + std::to_string(::getpid()) + "_" +
+         random_hex(4);
+}
+
+Result<std::unique_ptr<TestUser>> TestUser::create(std::string_view label) {
+  const std::string name = test_user_name(label);
   Command command;
   command.program = "useradd";
   command.args = {"--no-create-home",   "--shell", "/usr/sbin/nologin", "--user-group", "--comment",

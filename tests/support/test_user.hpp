@@ -49,6 +49,11 @@ private:
   bool m_removed = false;
 };
 
+// A fresh name of the sctest_<label>_<pid>_<hex> pattern for an account something else creates
+// (the agent): whoever made it, the next run deletes it once this process is gone. The first
+// call removes accounts left by dead test processes.
+std::string test_user_name(std::string_view label);
+
 // True when a Unix user of this name exists (getpwnam).
 bool unix_user_exists(const std::string& name);
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "agent/host/command.hpp"
+#include "agent/host/samba/identity.hpp"
 #include "common/util/atomic_file.hpp"
 #include "common/validate/names.hpp"
 
@@ -108,7 +109,7 @@ SambaAccounts::SambaAccounts(ProcessRunner& runner, fs::path smb_conf)
     : m_runner(runner), m_smb_conf(std::move(smb_conf)) {}
 
 Result<std::optional<std::string>> SambaAccounts::gecos_of(std::string_view username) {
-  auto entry = passwd_entry(username);
+  auto entry = find_unix_account(m_runner, username);
   if (!entry) {
     return std::unexpected(entry.error());
   }
@@ -116,36 +117,6 @@ Result<std::optional<std::string>> SambaAccounts::gecos_of(std::string_view user
     return std::optional<std::string>();
   }
   return std::optional<std::string>((*entry)->gecos);
-}
-
-Result<std::optional<SambaAccounts::PasswdEntry>>
-SambaAccounts::passwd_entry(std::string_view username) {
-  Command command = host_command("getent", {"passwd", std::string(username)});
-  auto result = m_runner.run(command);
-  if (!result) {
-    return std::unexpected(result.error());
-  }
-  if (result->exit_code == 2) { // getent: key not found
-    return std::optional<PasswdEntry>();
-  }
-  if (auto status = check_exit(command, *result); !status) {
-    return std::unexpected(status.error());
-  }
-  // name:x:uid:gid:gecos:home:shell
-  std::vector<std::string> fields;
-  std::string_view line = std::string_view(result->out).substr(0, result->out.find('\n'));
-  while (true) {
-    const auto colon = line.find(':');
-    fields.emplace_back(line.substr(0, colon));
-    if (colon == std::string_view::npos) {
-      break;
-    }
-    line.remove_prefix(colon + 1);
-  }
-  if (fields.size() < 5) {
-    return fail(ErrorCode::internal, "unexpected getent output for " + std::string(username));
-  }
-  return std::optional<PasswdEntry>(PasswdEntry{fields[2], fields[4]});
 }
 
 Result<bool> SambaAccounts::is_ours(std::string_view username) {
@@ -200,7 +171,7 @@ Status SambaAccounts::provision_nt_hash(std::string_view username, std::string_v
   if (auto status = ensure_unix_account(username); !status) {
     return status;
   }
-  auto account = passwd_entry(username);
+  auto account = find_unix_account(m_runner, username);
   if (!account) {
     return std::unexpected(account.error());
   }
@@ -217,7 +188,7 @@ Status SambaAccounts::provision_nt_hash(std::string_view username, std::string_v
   std::ranges::transform(upper, upper.begin(), [](unsigned char c) { return std::toupper(c); });
   char lct[16];
   std::snprintf(lct, sizeof lct, "%08llX", static_cast<unsigned long long>(std::time(nullptr)));
-  const std::string entry = std::string(username) + ":" + (*account)->uid + ":" +
+  const std::string entry = std::string(username) + ":" + std::to_string((*account)->uid) + ":" +
                             std::string(32, 'X') + ":" + upper + ":[U          ]:LCT-" + lct +
                             ":\n";
   const fs::path file = dir.path() / "smbpasswd";

@@ -64,12 +64,6 @@ public:
   Result<std::vector<std::string>> passdb_users();
 
 private:
-  struct PasswdEntry {
-    std::string uid;
-    std::string gecos;
-  };
-  // The account's uid and GECOS field, or nullopt when it does not exist.
-  Result<std::optional<PasswdEntry>> passwd_entry(std::string_view username);
   // The account's GECOS field, or nullopt when it does not exist.
   Result<std::optional<std::string>> gecos_of(std::string_view username);
 

@@ -1,7 +1,7 @@
 // What the end-to-end tests of the real `sharectl` against a real `sharectl-agent` share: an
-// agent with a dir filesystem in its temp dir, a person (a real Unix account, so the agent's
-// reconciler finds the space owner without creating accounts on the host) registered and logged
-// in, running `sharectl` with argv only, and the state the API cannot make yet (role bindings, a
+// agent with a dir filesystem in its temp dir, a person registered and logged in (their Unix and
+// passdb accounts made by the agent, as on a real host, and removed when the cluster goes),
+// running `sharectl` with argv only, and the state the API cannot make yet (role bindings, a
 // second server) written straight into the agent's SQLite store. Failures are doctest REQUIREs.
 #pragma once
 
@@ -17,6 +17,7 @@
 #include "agent/store/store.hpp"
 #include "agent/store/tx.hpp"
 #include "common/model/entities.hpp"
+#include "tests/integration/agent/host/accounts_guard.hpp"
 #include "tests/support/agent_process.hpp"
 #include "tests/support/require.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -34,12 +35,12 @@ inline bool ready_for_spaces() {
          prerequisite(running_as_root(), "root (the agent chowns space directories)");
 }
 
-// A Unix account that is also a sharectl user with their own shell.
+// A sharectl user with their own shell (the agent makes their Unix account when it needs one).
 struct Person {
-  std::unique_ptr<TestUser> account;
+  std::string username;
   CliUser shell;
 
-  const std::string& name() const { return account->name(); }
+  const std::string& name() const { return username; }
 
   // `sharectl args…` as this person; REQUIREs that it could run.
   ProcessResult run(const std::vector<std::string>& args,
@@ -56,6 +57,8 @@ struct Cluster {
   TempDir spaces;
   std::unique_ptr<AgentProcess> agent;
   std::unique_ptr<store::Store> db;
+  std::unique_ptr<SmbAccountsGuard> accounts; // the persons' accounts, removed before the agent's
+                                              // smb.conf goes
 
   explicit Cluster(AgentOptions options = {}) {
     options.filesystems = {AgentFilesystem{spaces.path() / "fs", "dir"}};
@@ -66,15 +69,22 @@ struct Cluster {
     auto opened = store::open_store(agent->store_url());
     REQUIRE_MESSAGE(opened.has_value(), error_text(opened));
     db = std::move(*opened);
+    accounts =
+        std::make_unique<SmbAccountsGuard>(SmbAccountsGuard{agent->options().samba_config, {}});
+  }
+  ~Cluster() {
+    if (agent) {
+      (void)agent->stop(); // nothing re-creates an account while they are removed
+    }
+    accounts.reset();
   }
 
   std::filesystem::path fs_path() const { return spaces.path() / "fs"; }
 
   // A new person (label: [a-z0-9], ≤ 8 characters) registered and logged in to this agent.
   std::unique_ptr<Person> person(std::string_view label) {
-    auto account = TestUser::create(label);
-    REQUIRE_MESSAGE(account.has_value(), error_text(account));
-    std::unique_ptr<Person> person(new Person{std::move(*account), {}});
+    std::unique_ptr<Person> person(new Person{test_user_name(label), {}});
+    accounts->names.push_back(person->name());
     const auto done = person->shell.register_and_login(agent->url(), person->name(), k_password);
     REQUIRE_MESSAGE(done.has_value(), error_text(done));
     return person;

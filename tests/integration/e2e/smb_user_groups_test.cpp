@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "tests/integration/agent/host/accounts_guard.hpp"
+#include "tests/integration/e2e/shells.hpp"
 #include "tests/integration/e2e/smb_session.hpp"
 #include "tests/support/agent_process.hpp"
 #include "tests/support/require.hpp"
@@ -22,52 +23,14 @@
 #include "tests/support/test_user.hpp"
 
 using namespace sharectl;
+using test::e2e::binaries_built;
+using test::e2e::Shells;
 
 namespace {
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
-
-bool binaries_built() {
-  return test::prerequisite(std::filesystem::exists(test::agent_binary()) &&
-                                std::filesystem::exists(test::sharectl_binary()),
-                            "the sharectl-agent and sharectl binaries (build all targets)");
-}
-
-// The shells of the test's users (and "admin"), each logged in to `server`.
-class Shells {
-public:
-  Shells(const std::string& server, const std::map<std::string, std::string>& passwords,
-         const std::string& admin_password) {
-    for (const auto& [name, password] : passwords) {
-      m_shells[name] = std::make_unique<test::CliUser>();
-      SHARECTL_REQUIRE_OK(m_shells[name]->register_and_login(server, name, password));
-    }
-    m_shells["admin"] = std::make_unique<test::CliUser>();
-    auto login = m_shells["admin"]->run({"login", "admin", "--password-stdin", "--server", server},
-                                        admin_password + "\n");
-    REQUIRE_MESSAGE(login.has_value(), test::error_text(login));
-    REQUIRE_MESSAGE(login->exit_code == 0, login->err);
-  }
-
-  // `sharectl args…` as `who`; REQUIREs that it could run.
-  ProcessResult operator()(const std::string& who, const std::vector<std::string>& args) {
-    auto ran = m_shells.at(who)->run(args);
-    REQUIRE_MESSAGE(ran.has_value(), test::error_text(ran));
-    return *ran;
-  }
-
-  // The members of `group` as `who` sees them (group show -o json).
-  nlohmann::json members(const std::string& who, const std::string& group) {
-    const auto shown = (*this)(who, {"group", "show", group, "-o", "json"});
-    REQUIRE_MESSAGE(shown.exit_code == 0, shown.err);
-    return nlohmann::json::parse(shown.out)["members"];
-  }
-
-private:
-  std::map<std::string, std::unique_ptr<test::CliUser>> m_shells;
-};
 
 } // namespace
 

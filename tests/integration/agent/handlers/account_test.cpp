@@ -147,9 +147,10 @@ TEST_CASE("login: wrong password and unknown user get the same 401") {
   CHECK(app.contains("expires_at"));
 }
 
-TEST_CASE("login: rate limited per account with 429 and Retry-After") {
+TEST_CASE("login: rate limited per account and address with 429 and Retry-After") {
   auth::LoginRateLimitConfig limits;
-  limits.per_account.limit = 3;
+  limits.per_account_address.limit = 3;
+  limits.per_account_address.backoff_after = 0;
   Agent agent(config::Registration::open, limits);
   agent.add_user("alice", false);
   const auto bad = json{{"username", "alice"}, {"password", "not the password"}}.dump();
@@ -160,11 +161,26 @@ TEST_CASE("login: rate limited per account with 429 and Retry-After") {
   CHECK(limited.status == 429);
   CHECK(limited.header("Retry-After").has_value());
   CHECK(error_of(limited)["error"]["code"] == "rate_limited");
-  // The right password is refused too while the account is limited.
-  CHECK(agent
-            .call("POST", "/api/v1/apps",
-                  json{{"username", "alice"}, {"password", k_password}}.dump())
-            .status == 429);
+  // The right password is refused too from this address while the pair is limited...
+  const auto good = json{{"username", "alice"}, {"password", k_password}}.dump();
+  CHECK(agent.call("POST", "/api/v1/apps", good).status == 429);
+  // ...not from another one (the agent listens on 127.0.0.1; 127.0.0.2 is loopback too).
+  http::ClientOptions elsewhere;
+  elsewhere.local_address = "127.0.0.2";
+  http::HttpClient other(elsewhere);
+  const auto answer =
+      other.request("POST", "http://127.0.0.1:" + std::to_string(agent.port()) + "/api/v1/apps",
+                    {{"Content-Type", "application/json"}}, good);
+  REQUIRE_MESSAGE(answer.has_value(), test::error_text(answer));
+  CHECK_MESSAGE(answer->status == 201, answer->body);
+  // One audit event for the run of refusals, none per refused attempt.
+  const std::string audit = agent.audit_text();
+  std::size_t throttled = 0;
+  for (auto at = audit.find("login throttled"); at != std::string::npos;
+       at = audit.find("login throttled", at + 1)) {
+    ++throttled;
+  }
+  CHECK(throttled == 1);
 }
 
 TEST_CASE("apps, whoami and logout") {

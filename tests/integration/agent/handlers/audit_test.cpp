@@ -84,20 +84,20 @@ std::vector<std::string> entries(const http::HttpResponse& answer) {
 
 TEST_CASE("audit: admins and cluster viewers read it, a plain user gets 403, anonymous 401") {
   Agent agent;
-  agent.add_user("root", true);
+  agent.add_user("ada", true);
   agent.add_user("vera", false, true);
   agent.add_user("alice");
-  const auto root = agent.login("root");
+  const auto root = agent.login("ada");
   const auto all = agent.call("GET", "/api/v1/audit", {}, root);
   const auto events = entries(all);
-  CHECK(events.size() >= 4); // three registrations and root's login
+  CHECK(events.size() >= 4); // three registrations and ada's login
   const auto first = json::parse(all.body)[0];
   for (const char* key :
        {"id", "time", "actor", "source_address", "action", "resource", "outcome", "detail"}) {
     CHECK_MESSAGE(first.contains(key), key);
   }
-  CHECK(first["action"] == "apps.create"); // root's login, the newest
-  CHECK(first["actor"] == "root");
+  CHECK(first["action"] == "apps.create"); // ada's login, the newest
+  CHECK(first["actor"] == "ada");
   CHECK(agent.call("GET", "/api/v1/audit", {}, agent.login("vera")).status == 200);
   CHECK(agent.call("GET", "/api/v1/audit", {}, agent.login("alice")).status == 403);
   CHECK(agent.call("GET", "/api/v1/audit").status == 401);
@@ -107,19 +107,19 @@ TEST_CASE("audit: admins and cluster viewers read it, a plain user gets 403, ano
 
 TEST_CASE("audit: since, actor, resource glob and limit filter, bad parameters are 400") {
   Agent agent;
-  agent.add_user("root", true);
+  agent.add_user("ada", true);
   agent.add_user("alice");
   agent.add_user("bob");
   (void)agent.login("alice");
-  const auto root = agent.login("root");
+  const auto root = agent.login("ada");
   const auto get = [&](const std::string& query) {
     return agent.call("GET", "/api/v1/audit" + query, {}, root);
   };
   CHECK(entries(get("?actor=alice")) ==
         std::vector<std::string>{"apps.create users/alice", "users.create users/alice"});
   CHECK(entries(get("?resource=users/b*")) == std::vector<std::string>{"users.create users/bob"});
-  CHECK(entries(get("?resource=users/**&actor=root")).size() == 2);
-  CHECK(entries(get("?limit=1")) == std::vector<std::string>{"apps.create users/root"});
+  CHECK(entries(get("?resource=users/**&actor=ada")).size() == 2);
+  CHECK(entries(get("?limit=1")) == std::vector<std::string>{"apps.create users/ada"});
   CHECK(entries(get("?actor=ghost")).empty());
   CHECK(entries(get("?since=1h")).size() == entries(get("")).size());
   CHECK(entries(get("?since=2999-01-01T00:00:00Z")).empty());

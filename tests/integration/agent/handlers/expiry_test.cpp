@@ -185,7 +185,8 @@ TEST_CASE("basic auth: per-request password check when enabled, 401 when disable
   }
   SUBCASE("enabled: failures share the login rate limit (429)") {
     auth::LoginRateLimitConfig limits;
-    limits.per_account.limit = 3;
+    limits.per_account_address.limit = 3;
+    limits.per_account_address.backoff_after = 0;
     Agent agent(true, limits);
     for (int i = 0; i < 3; ++i) {
       CHECK(agent.whoami({{"Authorization", basic("alice", "wrong password")}}) == 401);

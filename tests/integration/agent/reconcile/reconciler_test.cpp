@@ -40,6 +40,9 @@ TEST_CASE("reconciler: pending space and share become ready and are served by sm
   cfg.server.name = "testhost";
   cfg.samba.config = smbd.config_path();
   cfg.samba.include = include;
+  // The owner's account and SMB password come from outside sharectl (like a domain's): with
+  // local accounts the agent would refuse to act as an account it did not make.
+  cfg.samba.accounts = config::SambaAccounts::external;
   cfg.filesystems = {{*root, config::FilesystemDriver::dir}};
   auto registered = agent::reconcile::register_host(store, cfg);
   REQUIRE_MESSAGE(registered.has_value(), test::error_text(registered));

@@ -111,7 +111,58 @@ TEST_SUITE("auth") {
     CHECK_THROWS_AS(RateLimiter(clock, {10, 10s, 10}), std::invalid_argument);
   }
 
-  TEST_CASE("rate limit: login limiter combines account and address") {
+  TEST_CASE("rate limit: a growing delay after a run of failures, forgotten after a window") {
+    FakeClock clock;
+    RateLimiter limiter(clock, {100, 3600s, 10, 3, 8s});
+    for (int i = 0; i < 2; ++i) {
+      limiter.record_failure("k");
+      CHECK(limiter.check("k").allowed); // the first failures cost nothing
+    }
+    // From the 3rd failure in a row: 1 s, 2 s, 4 s, 8 s, 8 s (capped) before the next try.
+    for (const auto delay : {1s, 2s, 4s, 8s, 8s}) {
+      limiter.record_failure("k");
+      const RateDecision refused = limiter.check("k");
+      CHECK_FALSE(refused.allowed);
+      CHECK(refused.retry_after == delay);
+      CHECK(refused.first);
+      CHECK_FALSE(limiter.check("k").first); // later refusals of the same run are not first
+      clock.advance(delay - 1s);
+      CHECK_FALSE(limiter.check("k").allowed);
+      clock.advance(1s);
+      CHECK(limiter.check("k").allowed);
+    }
+    // A run ends after a quiet window: the next failure is the first of a new run.
+    clock.advance(3600s);
+    limiter.record_failure("k");
+    CHECK(limiter.check("k").allowed);
+  }
+
+  TEST_CASE("rate limit: one address hammering an account never locks out its owner") {
+    FakeClock clock;
+    LoginRateLimiter limiter(clock); // the defaults: 100 an hour per (account, address)
+    int tried = 0;
+    // The attacker tries as fast as the limiter lets them for an hour.
+    for (int second = 0; second < 3600; ++second) {
+      if (limiter.check("victim", "192.0.2.66").allowed) {
+        limiter.record_failure("victim", "192.0.2.66");
+        ++tried;
+      }
+      clock.advance(1s);
+    }
+    CHECK(tried <= 100); // OWASP: ≤ 100 an hour
+    CHECK(tried >= 5);   // slowed, not stopped dead
+    if (limiter.check("victim", "192.0.2.66").allowed) {
+      limiter.record_failure("victim", "192.0.2.66");
+    }
+    CHECK_FALSE(limiter.check("victim", "192.0.2.66").allowed); // and still slowed down
+    CHECK(limiter.check("victim", "203.0.113.7").allowed);      // the owner, elsewhere
+    CHECK(limiter.refused_account_address() > 0);
+    // The owner's success clears only their own address's failures.
+    limiter.record_success("victim", "203.0.113.7");
+    CHECK_FALSE(limiter.check("victim", "192.0.2.66").allowed);
+  }
+
+  TEST_CASE("rate limit: login limiter caps failures per (account, address) and per address") {
     FakeClock clock;
     LoginRateLimiter limiter(clock, {{3, 3600s, 100}, {5, 3600s, 100}});
     // One address tries many accounts: the address limit stops it.
@@ -119,17 +170,25 @@ TEST_SUITE("auth") {
       CHECK(limiter.check("user" + std::to_string(i), "192.0.2.1").allowed);
       limiter.record_failure("user" + std::to_string(i), "192.0.2.1");
     }
-    CHECK_FALSE(limiter.check("fresh-user", "192.0.2.1").allowed);
+    const LoginDecision scan = limiter.check("fresh-user", "192.0.2.1");
+    CHECK_FALSE(scan.allowed);
+    CHECK(scan.by == LoginThrottle::address);
     CHECK(limiter.check("fresh-user", "192.0.2.2").allowed);
-    // Many addresses try one account: the account limit stops them.
+    // One address tries one account: the pair limit stops it, other addresses go on.
     for (int i = 0; i < 3; ++i) {
-      limiter.record_failure("victim", "198.51.100." + std::to_string(i));
+      limiter.record_failure("victim", "198.51.100.1");
     }
-    CHECK_FALSE(limiter.check("victim", "203.0.113.9").allowed);
-    // The victim's own successful login clears the account but not the attacker's address.
-    limiter.record_success("victim");
+    const LoginDecision pair = limiter.check("victim", "198.51.100.1");
+    CHECK_FALSE(pair.allowed);
+    CHECK(pair.by == LoginThrottle::account_address);
     CHECK(limiter.check("victim", "203.0.113.9").allowed);
-    CHECK_FALSE(limiter.check("victim", "192.0.2.1").allowed);
+    // A success from that address clears the pair.
+    limiter.record_success("victim", "198.51.100.1");
+    CHECK(limiter.check("victim", "198.51.100.1").allowed);
+    CHECK(limiter.refused_address() == 1);
+    CHECK(limiter.refused_account_address() == 1);
+    const std::string text = limiter.metrics_text();
+    CHECK(text.find("sharectl_login_throttled_total{limit=\"address\"} 1") != std::string::npos);
   }
 
   TEST_CASE("rate limit: concurrent use from many threads") {
