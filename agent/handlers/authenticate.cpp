@@ -9,6 +9,7 @@
 #include "agent/auth/tokens.hpp"
 #include "agent/authz/authorize.hpp"
 #include "agent/handlers/caller_cache.hpp"
+#include "agent/handlers/login.hpp"
 #include "agent/handlers/render.hpp"
 #include "agent/handlers/space_authz.hpp"
 
@@ -45,26 +46,8 @@ std::expected<Caller, api::Refusal> authenticate_basic(AgentContext& context,
     return std::unexpected(retry_later(
         ErrorCode::rate_limited, "too many failed logins; try again later", decision.retry_after));
   }
-  struct Account {
-    std::optional<model::User> user;
-    std::optional<std::string> hash;
-  };
-  auto account = context.store.view_result([&](store::Tx& tx) -> Result<Account> {
-    auto user = credentials.username.find('@') == std::string::npos
-                    ? tx.find_user(credentials.username)
-                    : tx.find_user_by_email(credentials.username);
-    if (!user) {
-      if (user.error().code == ErrorCode::not_found) {
-        return Account{};
-      }
-      return std::unexpected(user.error());
-    }
-    auto secrets = tx.get_user_secrets(user->id);
-    if (!secrets) {
-      return std::unexpected(secrets.error());
-    }
-    return Account{std::move(*user), secrets->password_hash};
-  });
+  auto account = find_login_account(context, credentials.username,
+                                    credentials.username.find('@') != std::string::npos);
   if (!account) {
     return std::unexpected(account.error());
   }

@@ -8,6 +8,7 @@
 
 #include "agent/authz/resources.hpp"
 #include "agent/handlers/authenticate.hpp"
+#include "agent/handlers/caps.hpp"
 #include "agent/handlers/group_members.hpp"
 #include "agent/handlers/group_view.hpp"
 #include "agent/handlers/render.hpp"
@@ -88,6 +89,9 @@ Result<Response> create_group(AgentContext& context, Request& request) {
     }
   }
   auto created = context.store.transact_result([&](store::Tx& tx) -> Result<std::string> {
+    if (auto ok = check_group_cap(context, tx, caller.user, caller.user.is_admin); !ok) {
+      return std::unexpected(ok.error());
+    }
     auto stored = tx.create(group);
     if (!stored) {
       return std::unexpected(stored.error());

@@ -10,6 +10,7 @@
 #include "agent/auth/tokens.hpp"
 #include "agent/authz/resources.hpp"
 #include "agent/handlers/authenticate.hpp"
+#include "agent/handlers/caps.hpp"
 #include "agent/handlers/render.hpp"
 #include "agent/handlers/request.hpp"
 #include "agent/handlers/schemas.hpp"
@@ -43,6 +44,24 @@ std::string throttle_detail(const auth::LoginDecision& decision) {
                          ? "from this address"
                          : "of this account from this address",
                      decision.retry_after.count());
+}
+
+Result<LoginAccount> find_login_account(AgentContext& context, const std::string& name,
+                                        bool by_email) {
+  return context.store.view_result([&](store::Tx& tx) -> Result<LoginAccount> {
+    auto user = by_email ? tx.find_user_by_email(name) : tx.find_user(name);
+    if (!user) {
+      if (user.error().code == ErrorCode::not_found) {
+        return LoginAccount{};
+      }
+      return std::unexpected(user.error());
+    }
+    auto secrets = tx.get_user_secrets(user->id);
+    if (!secrets) {
+      return std::unexpected(secrets.error());
+    }
+    return LoginAccount{std::move(*user), secrets->password_hash, secrets->nt_hash.has_value()};
+  });
 }
 
 Response pool_busy(const Request& request) {
@@ -122,25 +141,7 @@ Result<Response> login(AgentContext& context, Request& request) {
     return retry_later(Error{ErrorCode::rate_limited, "too many failed logins; try again later"},
                        request, decision.retry_after.count());
   }
-  struct Account {
-    std::optional<model::User> user;
-    std::optional<std::string> hash;
-    bool has_nt_hash = false;
-  };
-  auto account = context.store.view_result([&](store::Tx& tx) -> Result<Account> {
-    auto user = *username ? tx.find_user(**username) : tx.find_user_by_email(**email);
-    if (!user) {
-      if (user.error().code == ErrorCode::not_found) {
-        return Account{};
-      }
-      return std::unexpected(user.error());
-    }
-    auto secrets = tx.get_user_secrets(user->id);
-    if (!secrets) {
-      return std::unexpected(secrets.error());
-    }
-    return Account{std::move(*user), secrets->password_hash, secrets->nt_hash.has_value()};
-  });
+  auto account = find_login_account(context, identifier, email->has_value());
   if (!account) {
     return std::unexpected(account.error());
   }
@@ -191,6 +192,9 @@ Result<Response> login(AgentContext& context, Request& request) {
   }
   const auto now = context.clock.now();
   auto app = context.store.transact_result([&](store::Tx& tx) -> Result<model::App> {
+    if (auto ok = check_app_cap(context, tx, *user, now); !ok) {
+      return std::unexpected(ok.error());
+    }
     model::App fresh;
     fresh.user_id = user->id;
     fresh.name = app_name;

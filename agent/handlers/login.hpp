@@ -18,6 +18,19 @@
 
 namespace sharectl::agent::handlers {
 
+// Who a login names, read before the password is checked: the user (none when unknown) and their
+// password hash (none for an account without a local password).
+struct LoginAccount {
+  std::optional<model::User> user;
+  std::optional<std::string> hash;
+  bool has_nt_hash = false;
+};
+
+// The account named `name`, by e-mail when `by_email`, else by username. Fails with the store's
+// errors only (an unknown name is an empty LoginAccount).
+Result<LoginAccount> find_login_account(AgentContext& context, const std::string& name,
+                                        bool by_email);
+
 // The login routes over `context` (which must outlive them).
 std::vector<api::Route> login_routes(AgentContext& context);
 

@@ -11,9 +11,13 @@ namespace sharectl::agent::handlers {
 
 namespace {
 
-// The most bytes `owner` may own in total: their own allowance, else the config's.
+// The most bytes `owner` may own in total: their own allowance, else the config's (which does
+// not bind admins).
 std::optional<std::uint64_t> allowance_of(const AgentContext& context, const model::User& owner) {
-  return owner.allowance_bytes ? owner.allowance_bytes : context.config.spaces.user_allowance;
+  if (owner.allowance_bytes) {
+    return owner.allowance_bytes;
+  }
+  return owner.is_admin ? std::nullopt : context.config.spaces.user_allowance;
 }
 
 } // namespace
@@ -36,8 +40,11 @@ Status check_allowance(const AgentContext& context, store::Tx& tx, const model::
   }
   if (total > *limit) {
     return fail(ErrorCode::conflict,
-                fmt::format("{} may own {} in total; this would make {}", owner.username,
-                            validate::format_size(*limit), validate::format_size(total)));
+                fmt::format("{} may own {} in total ({}); this would make {}", owner.username,
+                            validate::format_size(*limit),
+                            owner.allowance_bytes ? "their allowance: sharectl user set-allowance"
+                                                  : "spaces.user_allowance",
+                            validate::format_size(total)));
   }
   return {};
 }

@@ -10,6 +10,7 @@
 
 #include "agent/authz/resources.hpp"
 #include "agent/handlers/authenticate.hpp"
+#include "agent/handlers/caps.hpp"
 #include "agent/handlers/lookup.hpp"
 #include "agent/handlers/render.hpp"
 #include "agent/handlers/request.hpp"
@@ -107,6 +108,13 @@ Result<Response> create_share(AgentContext& context, Request& request) {
     }
     if (current->status == model::ObjectStatus::deleting) {
       return fail(ErrorCode::conflict, "the space is being deleted");
+    }
+    auto owner = tx.get<model::User>(current->owner_id);
+    if (!owner) {
+      return std::unexpected(owner.error());
+    }
+    if (auto ok = check_share_cap(context, tx, *owner, caller.user.is_admin); !ok) {
+      return std::unexpected(ok.error());
     }
     model::Share share;
     share.name = *name;

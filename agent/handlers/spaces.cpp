@@ -8,6 +8,7 @@
 
 #include "agent/authz/resources.hpp"
 #include "agent/handlers/authenticate.hpp"
+#include "agent/handlers/caps.hpp"
 #include "agent/handlers/lookup.hpp"
 #include "agent/handlers/placement.hpp"
 #include "agent/handlers/render.hpp"
@@ -58,8 +59,8 @@ Result<Response> create_space(AgentContext& context, Request& request) {
   if (auto ok = validate::validate_space_name(*name); !ok) {
     return std::unexpected(ok.error());
   }
-  if (*size == 0) {
-    return fail(ErrorCode::bad_request, "size_bytes: give a size above 0");
+  if (auto ok = check_space_size(*size); !ok) {
+    return std::unexpected(ok.error());
   }
   if (share_name) {
     if (auto ok = validate::validate_share_name(*share_name); !ok) {
@@ -105,6 +106,14 @@ Result<Response> create_space(AgentContext& context, Request& request) {
     }
     if (auto ok = check_allowance(context, tx, *owner, *size, std::nullopt); !ok) {
       return std::unexpected(ok.error());
+    }
+    if (auto ok = check_space_cap(context, tx, *owner, caller.user.is_admin); !ok) {
+      return std::unexpected(ok.error());
+    }
+    if (share_name) {
+      if (auto ok = check_share_cap(context, tx, *owner, caller.user.is_admin); !ok) {
+        return std::unexpected(ok.error());
+      }
     }
     model::Space space;
     space.owner_id = owner->id;
@@ -259,8 +268,8 @@ Result<Response> resize_space(AgentContext& context, Request& request) {
       return std::unexpected(st.error());
     }
   }
-  if (*size == 0) {
-    return fail(ErrorCode::bad_request, "size_bytes: give a size above 0");
+  if (auto ok = check_space_size(*size); !ok) {
+    return std::unexpected(ok.error());
   }
   const std::string resource = authz::space_resource(request.param("owner"), request.param("name"));
   if (auto ok = authorize_in_space(context, request, caller, "spaces.update", resource,

@@ -1,6 +1,7 @@
 #include "common/config/agent_config.hpp"
 
 #include <array>
+#include <charconv>
 #include <map>
 #include <utility>
 
@@ -197,6 +198,21 @@ private:
     return {};
   }
 
+  // "unlimited" (nullopt) or a whole number from 1 to 1000000.
+  static Result<std::optional<std::uint32_t>> to_cap(const YamlScalar& value) {
+    if (value.value == "unlimited") {
+      return std::optional<std::uint32_t>();
+    }
+    std::uint32_t n = 0;
+    const auto* end = value.value.data() + value.value.size();
+    const auto [ptr, ec] = std::from_chars(value.value.data(), end, n);
+    if (ec != std::errc() || ptr != end || n < 1 || n > 1000000) {
+      return fail(ErrorCode::bad_request,
+                  "must be \"unlimited\" or a whole number from 1 to 1000000");
+    }
+    return std::optional<std::uint32_t>(n);
+  }
+
   template <typename Table, typename Enum>
   static Result<Enum> to_enum(const Table& table, const YamlScalar& value) {
     for (const auto& [name, entry] : table) {
@@ -386,6 +402,9 @@ private:
     if (!allowance) {
       return allowance;
     }
+    if (auto s = read_value(spaces, "max_per_user", m_config.spaces.max_per_user, to_cap); !s) {
+      return s;
+    }
     return spaces.finish();
   }
 
@@ -401,6 +420,9 @@ private:
     if (auto s = read_bool(shares, "invitations", m_config.shares.invitations); !s) {
       return s;
     }
+    if (auto s = read_value(shares, "max_per_user", m_config.shares.max_per_user, to_cap); !s) {
+      return s;
+    }
     return shares.finish();
   }
 
@@ -414,6 +436,9 @@ private:
     }
     YamlMap& groups = **section;
     if (auto s = read_bool(groups, "user_groups", m_config.groups.user_groups); !s) {
+      return s;
+    }
+    if (auto s = read_value(groups, "max_per_user", m_config.groups.max_per_user, to_cap); !s) {
       return s;
     }
     return groups.finish();
@@ -451,6 +476,9 @@ private:
       return s;
     }
     if (auto s = read_value(apps, "max_lifetime", m_config.apps.max_lifetime, to_duration); !s) {
+      return s;
+    }
+    if (auto s = read_value(apps, "max_per_user", m_config.apps.max_per_user, to_cap); !s) {
       return s;
     }
     return apps.finish();

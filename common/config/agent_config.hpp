@@ -105,10 +105,16 @@ struct FilesystemConfig {
   friend bool operator==(const FilesystemConfig&, const FilesystemConfig&) = default;
 };
 
+// The default of the per-user caps below and of spaces.user_allowance (see agent/README.md
+// "Quotas of abuse"); nullopt in a config means "unlimited".
+inline constexpr std::uint64_t k_default_user_allowance = 100ULL << 30; // 100 GiB
+
 // spaces: limits on what users may allocate.
 struct SpacesConfig {
-  // The most bytes one user may own in total; nullopt: unlimited.
-  std::optional<std::uint64_t> user_allowance;
+  // The most bytes one user (not an admin) may own in total; nullopt: unlimited.
+  std::optional<std::uint64_t> user_allowance = k_default_user_allowance;
+  // The most spaces one user (not an admin) may own; nullopt: unlimited.
+  std::optional<std::uint32_t> max_per_user = 100;
 
   friend bool operator==(const SpacesConfig&, const SpacesConfig&) = default;
 };
@@ -118,6 +124,8 @@ struct SharesConfig {
   // true: a grant (direct or through a group) is an invitation, served only once the user
   // accepts it (`sharectl invite accept`); false: grants take effect at once.
   bool invitations = false;
+  // The most shares one user (not an admin) may have on their spaces; nullopt: unlimited.
+  std::optional<std::uint32_t> max_per_user = 200;
 
   friend bool operator==(const SharesConfig&, const SharesConfig&) = default;
 };
@@ -127,6 +135,8 @@ struct GroupsConfig {
   // true: any active user may create groups of their own (and manage them) for share grants;
   // such user groups never carry roles. false: creating a group needs groups.create.
   bool user_groups = true;
+  // The most groups one user (not an admin) may own; nullopt: unlimited.
+  std::optional<std::uint32_t> max_per_user = 50;
 
   friend bool operator==(const GroupsConfig&, const GroupsConfig&) = default;
 };
@@ -146,6 +156,8 @@ struct AppsConfig {
   std::chrono::seconds idle_expiry{7 * 24 * 3600};
   // An app expires this long after login, however much it is used.
   std::chrono::seconds max_lifetime{90 * 24 * 3600};
+  // The most apps (logins) one user (not an admin) may hold at once; nullopt: unlimited.
+  std::optional<std::uint32_t> max_per_user = 20;
 
   friend bool operator==(const AppsConfig&, const AppsConfig&) = default;
 };

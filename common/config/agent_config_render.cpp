@@ -13,6 +13,11 @@
 namespace sharectl::config {
 namespace {
 
+// A per-user cap for the config file: the number, or "unlimited".
+std::string render_cap(const std::optional<std::uint32_t>& cap) {
+  return cap ? std::to_string(*cap) : std::string("unlimited");
+}
+
 // A size for the config file: the largest binary unit that represents it exactly, else bytes.
 std::string render_size(std::uint64_t bytes) {
   constexpr std::array<std::pair<std::uint64_t, std::string_view>, 4> k_units{
@@ -97,15 +102,21 @@ std::string render_agent_config(const AgentConfig& config) {
   out += line_with_comment("  user_allowance: " + (config.spaces.user_allowance
                                                        ? render_size(*config.spaces.user_allowance)
                                                        : std::string("unlimited")),
-                           "or a size: the most space one user may own in total");
+                           "or unlimited: the most space one user (not an admin) may own");
+  out += line_with_comment("  max_per_user: " + render_cap(config.spaces.max_per_user),
+                           "or unlimited: the most spaces one user may own");
   out += "shares:\n";
   out += line_with_comment(
       "  invitations: " + std::string(config.shares.invitations ? "true" : "false"),
       "true: grants wait until the user accepts them (sharectl invite accept)");
+  out += line_with_comment("  max_per_user: " + render_cap(config.shares.max_per_user),
+                           "or unlimited: the most shares on one user's spaces");
   out += "groups:\n";
   out += line_with_comment("  user_groups: " +
                                std::string(config.groups.user_groups ? "true" : "false"),
                            "any user may make own groups for share grants, never roles");
+  out += line_with_comment("  max_per_user: " + render_cap(config.groups.max_per_user),
+                           "or unlimited: the most groups one user may own");
   out += "auth:\n";
   out += line_with_comment("  registration: " + std::string(to_string(config.auth.registration)),
                            "open | closed");
@@ -116,6 +127,8 @@ std::string render_agent_config(const AgentConfig& config) {
                            "an app (login) unused this long expires");
   out += line_with_comment("  max_lifetime: " + format_duration(config.apps.max_lifetime),
                            "an app expires this long after login");
+  out += line_with_comment("  max_per_user: " + render_cap(config.apps.max_per_user),
+                           "or unlimited: the most apps (logins) one user may hold");
   out += "reconcile:\n";
   out += line_with_comment("  resync: " + format_duration(config.reconcile.resync),
                            "full resync period, the change feed's safety net");

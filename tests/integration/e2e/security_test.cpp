@@ -13,6 +13,8 @@
 // 4. Lockout: 100 wrong passwords for a user's account from 127.0.0.2 (raw HTTP, as an attacker
 //    would) are slowed down and refused, while the owner logs in from 127.0.0.1 at once with the
 //    real CLI; the admin sees the throttling in /metrics and once in the audit log.
+// 5. Quotas of abuse: with the default caps a user's 101st space is refused (exit 6) naming
+//    spaces.max_per_user, and a space under 1 MiB is invalid input (exit 7).
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -27,6 +29,7 @@
 #include "agent/store/tx.hpp"
 #include "common/http/client.hpp"
 #include "tests/integration/agent/host/accounts_guard.hpp"
+#include "tests/integration/e2e/cli_e2e.hpp"
 #include "tests/integration/e2e/shells.hpp"
 #include "tests/integration/e2e/smb_session.hpp"
 #include "tests/support/agent_process.hpp"
@@ -304,4 +307,28 @@ TEST_CASE("security e2e: 100 wrong passwords from one address do not lock the ow
     logged += event.value("detail", "").starts_with("login throttled") ? 1 : 0;
   }
   CHECK(logged == 1);
+}
+
+TEST_CASE("security e2e: one user cannot take a 101st space, nor one under 1 MiB") {
+  if (!test::e2e::ready_for_spaces()) {
+    return;
+  }
+  test::e2e::Cluster cluster; // the default caps
+  auto eve = cluster.person("eve");
+  for (int i = 0; i < 100; ++i) {
+    const auto made = eve->run(
+        {"space", "create", "s" + std::to_string(i), "--size", "1M", "--no-share", "--no-wait"});
+    REQUIRE_MESSAGE(made.exit_code == 0, made.err);
+  }
+  const auto over = eve->run({"space", "create", "s100", "--size", "1M", "--no-share"});
+  CHECK(over.exit_code == 6);
+  CHECK_MESSAGE(contains(over.err, "has 100 spaces, the most one user may have "
+                                   "(spaces.max_per_user: 100)"),
+                over.err);
+  const auto listed = eve->run({"space", "list", "-o", "json"});
+  REQUIRE_MESSAGE(listed.exit_code == 0, listed.err);
+  CHECK(nlohmann::json::parse(listed.out).size() == 100);
+  const auto tiny = eve->run({"space", "create", "tiny", "--size", "512K"});
+  CHECK(tiny.exit_code == 7);
+  CHECK_MESSAGE(contains(tiny.err, "a space has at least 1 MiB"), tiny.err);
 }

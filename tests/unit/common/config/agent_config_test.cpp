@@ -89,7 +89,12 @@ TEST_SUITE("config") {
       REQUIRE(config.filesystems.size() == 1);
       CHECK(config.filesystems[0].path == "/srv/sharectl");
       CHECK(config.filesystems[0].driver == FilesystemDriver::btrfs);
-      CHECK_FALSE(config.spaces.user_allowance.has_value());
+      // Beyond SPEC.md's "unlimited": quotas of abuse (agent/README.md).
+      CHECK(config.spaces.user_allowance == k_default_user_allowance);
+      CHECK(config.spaces.max_per_user == 100U);
+      CHECK(config.shares.max_per_user == 200U);
+      CHECK(config.groups.max_per_user == 50U);
+      CHECK(config.apps.max_per_user == 20U);
       CHECK_FALSE(config.shares.invitations);
       CHECK(config.groups.user_groups);
       CHECK(config.auth.registration == Registration::open);
@@ -107,6 +112,7 @@ TEST_SUITE("config") {
     AgentConfig expected;
     expected.server.name = "storage1";
     expected.server.address = "192.0.2.10";
+    expected.spaces.user_allowance = std::nullopt; // the example's explicit "unlimited"
     CHECK(config == expected);
   }
 
@@ -294,6 +300,19 @@ log:
           std::optional<std::uint64_t>(2ULL << 40));
   }
 
+  TEST_CASE("the per-user caps take unlimited or a whole number from 1 to 1000000") {
+    CHECK_FALSE(parse_ok("spaces:\n  max_per_user: unlimited\n").spaces.max_per_user);
+    CHECK(parse_ok("shares:\n  max_per_user: 5\n").shares.max_per_user == 5U);
+    CHECK(parse_ok("groups:\n  max_per_user: 1000000\n").groups.max_per_user == 1000000U);
+    CHECK(parse_ok("apps:\n  max_per_user: 1\n").apps.max_per_user == 1U);
+    for (const char* bad : {"0", "-1", "1000001", "ten", "+5", "1e3"}) {
+      CAPTURE(bad);
+      CHECK(refusal(std::string("apps:\n  max_per_user: ") + bad + "\n")
+                .find("agent.yaml:2: key \"apps.max_per_user\": must be \"unlimited\" or a whole "
+                      "number") == 0);
+    }
+  }
+
   TEST_CASE("YAML-level problems are refused with a line") {
     CHECK(refusal("listen: 0.0.0.0:7443\nlisten: 127.0.0.1:7443\n") ==
           R"(agent.yaml:2: duplicate key "listen")");
@@ -420,7 +439,9 @@ log:
     CHECK(text.find("  # name: ") != std::string::npos);
     CHECK(text.find("  # address: ") != std::string::npos);
     CHECK(text.find("listen: 0.0.0.0:7443") != std::string::npos);
-    CHECK(text.find("user_allowance: unlimited") != std::string::npos);
+    CHECK(text.find("user_allowance: 100GiB") != std::string::npos);
+    CHECK(text.find("spaces:\n  user_allowance: 100GiB") != std::string::npos);
+    CHECK(text.find("  max_per_user: 20") != std::string::npos);
     CHECK(text.find("groups:\n  user_groups: true") != std::string::npos);
   }
 
