@@ -16,6 +16,7 @@
 #include "agent/commands/commands.hpp"
 #include "agent/commands/common.hpp"
 #include "agent/commands/file_modes.hpp"
+#include "agent/host/samba/identity.hpp"
 #include "agent/store/store.hpp"
 #include "common/util/atomic_file.hpp"
 #include "common/util/random.hpp"
@@ -210,6 +211,15 @@ int init(const InitOptions& options, std::istream& in, std::ostream& out, std::o
     return report(err, existing.error(), k_exit_failure);
   }
   if (existing->empty()) {
+    // The first admin takes a Unix identity like every user (host/samba/identity.hpp); an
+    // admin vouches for a directory account when accounts are external.
+    auto names_runner = make_process_runner();
+    const host::NameCheck rules{cfg.samba.accounts == config::SambaAccounts::external, true,
+                                host::login_uid_min()};
+    if (auto ok = host::check_new_username(*names_runner, options.admin, rules); !ok) {
+      return report(err, Error{ok.error().code, "--admin: " + ok.error().message},
+                    ok.error().code == ErrorCode::conflict ? k_exit_usage : k_exit_failure);
+    }
     std::string password;
     bool generated = false;
     if (options.password_stdin) {

@@ -67,7 +67,12 @@ Result<std::unique_ptr<AgentProcess>> AgentProcess::start(AgentOptions options) 
   }
   Command init;
   init.program = agent_binary();
-  init.args = {"init", "--config", agent->config_path().string(), "--password-stdin"};
+  init.args = {"init",
+               "--config",
+               agent->config_path().string(),
+               "--password-stdin",
+               "--admin",
+               agent->m_options.admin};
   init.env = base_environment();
   init.stdin_data = agent->m_options.admin_password + "\n";
   init.timeout = std::chrono::seconds(60);

@@ -156,6 +156,16 @@ TEST_CASE("security e2e: registering as a system or someone else's Unix account 
   }
   const auto fresh = try_register(test::test_user_name("fresh"));
   CHECK_MESSAGE(fresh.exit_code == 0, fresh.err);
+
+  // The first admin too: `sharectl-agent init --admin` refuses such names.
+  for (const std::string& name : {std::string("daemon"), login.name()}) {
+    test::AgentOptions named;
+    named.admin = name;
+    const auto refused = test::AgentProcess::start(named);
+    REQUIRE_FALSE(refused.has_value());
+    CHECK_MESSAGE(contains(refused.error().message, "--admin: username " + name),
+                  refused.error().message);
+  }
 }
 
 TEST_CASE("security e2e: a user named like a foreign Unix account is never served as it") {
