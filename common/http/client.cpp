@@ -102,6 +102,12 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* arg
   return n;
 }
 
+// CURLOPT_PREREQFUNCTION: a connection is ready and the request is about to be sent.
+int on_prereq(void* arg, char*, char*, int, int) {
+  static_cast<RequestProgress*>(arg)->sent = true;
+  return CURL_PREREQFUNC_OK;
+}
+
 bool valid_method(std::string_view method) {
   return !method.empty() && method.size() <= 16 &&
          std::all_of(method.begin(), method.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
@@ -206,7 +212,13 @@ std::size_t HttpClient::connections_opened() const {
 
 Result<HttpResponse> HttpClient::request(std::string_view method, const std::string& url,
                                          const HttpHeaders& headers, std::string_view body,
-                                         std::chrono::milliseconds timeout) {
+                                         std::chrono::milliseconds timeout,
+                                         RequestProgress* progress) {
+  RequestProgress ignored_progress;
+  if (progress == nullptr) {
+    progress = &ignored_progress;
+  }
+  *progress = RequestProgress{};
   if (!valid_method(method)) {
     return fail(ErrorCode::bad_request, "bad HTTP method '" + std::string(method) + "'");
   }
@@ -289,6 +301,16 @@ Result<HttpResponse> HttpClient::request(std::string_view method, const std::str
   if (!options.ca_file.empty()) {
     curl_easy_setopt(curl, CURLOPT_CAINFO, options.ca_file.c_str());
   }
+  if (!options.client_cert_file.empty()) {
+    curl_easy_setopt(curl, CURLOPT_SSLCERT, options.client_cert_file.c_str());
+    curl_easy_setopt(curl, CURLOPT_SSLCERTTYPE, "PEM");
+  }
+  if (!options.client_key_file.empty()) {
+    curl_easy_setopt(curl, CURLOPT_SSLKEY, options.client_key_file.c_str());
+    curl_easy_setopt(curl, CURLOPT_SSLKEYTYPE, "PEM");
+  }
+  curl_easy_setopt(curl, CURLOPT_PREREQFUNCTION, on_prereq);
+  curl_easy_setopt(curl, CURLOPT_PREREQDATA, progress);
   if (!pin.expected.empty()) {
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -303,6 +325,7 @@ Result<HttpResponse> HttpClient::request(std::string_view method, const std::str
   m_impl->connections += static_cast<std::size_t>(std::max(0L, connects));
   if (code != CURLE_OK) {
     const std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
+    progress->timed_out = code == CURLE_OPERATION_TIMEDOUT;
     if (code == CURLE_URL_MALFORMAT || code == CURLE_UNSUPPORTED_PROTOCOL) {
       return fail(ErrorCode::bad_request, "bad URL " + url + ": " + detail);
     }

@@ -1,7 +1,9 @@
-// The HTTP client every outbound call goes through (the CLI talking to the agent, later the etcd
+// The HTTP client every outbound call goes through (the CLI talking to the agent, the etcd
 // gateway, JWKS and webhooks), over libcurl (curl.h stays in client.cpp). TLS certificates are
 // verified by default (system store or a given CA file); a server certificate can instead be
-// pinned by its SHA-256 fingerprint, as the CLI's first login does (like ssh's known_hosts).
+// pinned by its SHA-256 fingerprint, as the CLI's first login does (like ssh's known_hosts). A
+// client certificate can be presented (mutual TLS). A caller can learn whether a failed request
+// may have reached the server (RequestProgress), to avoid repeating a non-idempotent one.
 // Transport failures (refused, DNS, TLS, timeout) are ErrorCode::unavailable with curl's words;
 // a certificate that fails verification says "certificate not trusted" with the server's
 // fingerprint, distinct from a server that cannot be reached; an HTTP error status is not a failure
@@ -42,6 +44,10 @@ struct ClientOptions {
   // (any form normalize_fingerprint accepts); CA chain and host name are then not checked, so a
   // self-signed certificate works. A different certificate fails with unavailable.
   std::string pinned_fingerprint;
+  // TLS client authentication (e.g. etcd with --client-cert-auth): a PEM certificate and its PEM
+  // private key (unencrypted). Both empty: no client certificate is presented.
+  std::filesystem::path client_cert_file;
+  std::filesystem::path client_key_file;
   std::chrono::milliseconds connect_timeout{10'000}; // bounded by each request's timeout
   std::size_t max_response_bytes = 64 * 1024 * 1024; // larger bodies fail with unavailable
   std::string user_agent;                            // "" means "sharectl/<version>"
@@ -49,6 +55,18 @@ struct ClientOptions {
   // Appended to the message of a "certificate not trusted" failure: how the caller's user can
   // trust the server (the CLI names --ca-file and the profile's fingerprint pin).
   std::string untrusted_hint;
+};
+
+// How far a request got, for callers that must not repeat a request the server may already have
+// acted on (a non-idempotent etcd transaction): filled in by request() whatever the outcome.
+struct RequestProgress {
+  // A connection was made or reused and the request was about to be written to it: the server
+  // may have received it. False after a failure means it certainly did not (no connection could
+  // be made, or TLS verification of the server failed). With TLS 1.3 a server that rejects our
+  // client certificate does so after this point, so that failure counts as sent.
+  bool sent = false;
+  // The failure was the request's timeout (or the connect timeout).
+  bool timed_out = false;
 };
 
 // A client that keeps connections alive between requests. One request at a time (requests from
@@ -66,10 +84,12 @@ public:
   // malformed URL, method or header (CR/LF in a value), with unavailable when the server cannot
   // be reached, TLS verification or the pin fails, the timeout passes, or the response is too
   // large. A failed verification reads "certificate not trusted: URL: …; its SHA-256 fingerprint
-  // is …; " followed by options.untrusted_hint.
+  // is …; " followed by options.untrusted_hint. When progress is given it tells how far the
+  // request got (see RequestProgress).
   Result<HttpResponse> request(std::string_view method, const std::string& url,
                                const HttpHeaders& headers = {}, std::string_view body = {},
-                               std::chrono::milliseconds timeout = std::chrono::seconds(60));
+                               std::chrono::milliseconds timeout = std::chrono::seconds(60),
+                               RequestProgress* progress = nullptr);
 
   // How many new connections this client has opened so far (keep-alive makes it grow slowly).
   std::size_t connections_opened() const;

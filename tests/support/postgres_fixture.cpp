@@ -168,13 +168,7 @@ fs::path cluster_base() {
   if (const char* env = std::getenv("SHARECTL_PG_TMPDIR"); env != nullptr && *env != '\0') {
     return env;
   }
-  struct statvfs shm {};
-  if (::statvfs("/dev/shm", &shm) == 0 && ::access("/dev/shm", W_OK | X_OK) == 0 &&
-      static_cast<unsigned long long>(shm.f_bavail) * shm.f_frsize >= (1ULL << 30)) {
-    return "/dev/shm";
-  }
-  const char* tmp = std::getenv("TMPDIR");
-  return tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+  return test::fast_temp_base();
 }
 
 constexpr std::string_view k_dir_prefix = "sharectl-pg-";

@@ -25,4 +25,8 @@ private:
   std::filesystem::path m_path;
 };
 
+// Where a server fixture keeps its data: tmpfs /dev/shm when it has 1 GiB free (servers fsync
+// every write; on a busy disk that dominates their start and their tests), else $TMPDIR or /tmp.
+std::filesystem::path fast_temp_base();
+
 } // namespace sharectl::test
