@@ -1,0 +1,293 @@
+// Serializable transactions over etcd; see kv_store.hpp.
+#include "agent/store/etcd/kv_store.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include <fmt/core.h>
+
+#include "agent/store/etcd/codec.hpp"
+#include "agent/store/etcd/errors.hpp"
+#include "agent/store/etcd/gateway.hpp"
+#include "common/util/random.hpp"
+
+namespace sharectl::store::etcd {
+
+namespace {
+
+class GatewayKvClient final : public KvClient {
+public:
+  explicit GatewayKvClient(EtcdGateway& gateway) : m_gateway(gateway) {}
+  Result<RangeResponse> range(const RangeRequest& request) override {
+    return m_gateway.range(request);
+  }
+  Result<TxnResponse> txn(const TxnRequest& request) override { return m_gateway.txn(request); }
+  Result<LeaseGrantResponse> lease_grant(std::int64_t ttl_seconds) override {
+    return m_gateway.lease_grant(ttl_seconds);
+  }
+
+private:
+  EtcdGateway& m_gateway;
+};
+
+bool has_prefix(const std::string& key, const std::string& prefix) {
+  return key.compare(0, prefix.size(), prefix) == 0;
+}
+
+// How many times a fence is tried before the outcome is given up as unknown.
+constexpr int k_fence_attempts = 5;
+
+} // namespace
+
+std::unique_ptr<KvClient> gateway_kv_client(EtcdGateway& gateway) {
+  return std::make_unique<GatewayKvClient>(gateway);
+}
+
+bool KvTx::erased_by_prefix(const std::string& key) const {
+  return std::ranges::any_of(m_erased_prefixes,
+                             [&](const std::string& prefix) { return has_prefix(key, prefix); });
+}
+
+Result<std::optional<KeyValue>> KvTx::get(const std::string& key) {
+  if (auto it = m_writes.find(key); it != m_writes.end()) {
+    if (!it->second) {
+      return std::optional<KeyValue>();
+    }
+    KeyValue kv;
+    kv.key = key;
+    kv.value = *it->second;
+    return std::optional<KeyValue>(std::move(kv));
+  }
+  if (erased_by_prefix(key)) {
+    return std::optional<KeyValue>();
+  }
+  RangeRequest request = RangeRequest::of_key(key);
+  request.revision = m_revision;
+  auto read = m_client.range(request);
+  if (!read) {
+    return std::unexpected(read.error());
+  }
+  if (read->kvs.empty()) {
+    return std::optional<KeyValue>();
+  }
+  return std::optional<KeyValue>(std::move(read->kvs.front()));
+}
+
+Result<std::vector<KeyValue>> KvTx::range(const std::string& prefix) {
+  RangeRequest request = RangeRequest::of_prefix(prefix);
+  request.revision = m_revision;
+  auto read = m_client.range(request);
+  if (!read) {
+    return std::unexpected(read.error());
+  }
+  std::map<std::string, KeyValue> merged;
+  for (auto& kv : read->kvs) {
+    if (!erased_by_prefix(kv.key)) {
+      merged.emplace(kv.key, std::move(kv));
+    }
+  }
+  for (auto it = m_writes.lower_bound(prefix);
+       it != m_writes.end() && has_prefix(it->first, prefix); ++it) {
+    if (!it->second) {
+      merged.erase(it->first);
+      continue;
+    }
+    KeyValue kv;
+    kv.key = it->first;
+    kv.value = *it->second;
+    merged[it->first] = std::move(kv);
+  }
+  std::vector<KeyValue> out;
+  out.reserve(merged.size());
+  for (auto& [key, kv] : merged) {
+    out.push_back(std::move(kv));
+  }
+  return out;
+}
+
+void KvTx::put(const std::string& key, std::string value) {
+  m_writes[key] = std::move(value);
+}
+
+void KvTx::erase(const std::string& key) {
+  m_writes[key] = std::nullopt;
+}
+
+void KvTx::erase_prefix(const std::string& prefix) {
+  for (auto it = m_writes.lower_bound(prefix);
+       it != m_writes.end() && has_prefix(it->first, prefix);) {
+    it = m_writes.erase(it);
+  }
+  m_erased_prefixes.push_back(prefix);
+}
+
+Result<std::vector<RequestOp>> KvTx::operations() {
+  std::vector<RequestOp> ops;
+  std::vector<std::string> single_deletes;
+  for (const auto& prefix : m_erased_prefixes) {
+    const auto first = m_writes.lower_bound(prefix);
+    const bool covers_a_write = first != m_writes.end() && has_prefix(first->first, prefix);
+    if (!covers_a_write) {
+      ops.emplace_back(DeleteRangeRequest::of_prefix(prefix));
+      continue;
+    }
+    // A put under the prefix: delete what the prefix held at R key by key instead (the head
+    // compare guarantees nothing was added since R).
+    RangeRequest request = RangeRequest::of_prefix(prefix);
+    request.revision = m_revision;
+    request.keys_only = true;
+    auto held = m_client.range(request);
+    if (!held) {
+      return std::unexpected(held.error());
+    }
+    for (const auto& kv : held->kvs) {
+      if (!m_writes.contains(kv.key)) {
+        single_deletes.push_back(kv.key);
+      }
+    }
+  }
+  std::ranges::sort(single_deletes);
+  const auto last = std::ranges::unique(single_deletes).begin();
+  single_deletes.erase(last, single_deletes.end());
+  for (auto& key : single_deletes) {
+    ops.emplace_back(DeleteRangeRequest::of_key(std::move(key)));
+  }
+  for (const auto& [key, value] : m_writes) {
+    if (value) {
+      ops.emplace_back(PutRequest::of(key, *value));
+    } else {
+      ops.emplace_back(DeleteRangeRequest::of_key(key));
+    }
+  }
+  return ops;
+}
+
+KvStore::KvStore(KvClient& client, std::string prefix, KvStoreOptions options)
+    : m_client(client), m_prefix(std::move(prefix)), m_options(options) {}
+
+Result<std::int64_t> KvStore::begin() {
+  auto head = m_client.range(RangeRequest::of_key(head_key()));
+  if (!head) {
+    return std::unexpected(head.error());
+  }
+  return head->header.revision;
+}
+
+Result<std::int64_t> KvStore::head_revision() {
+  auto head = m_client.range(RangeRequest::of_key(head_key()));
+  if (!head) {
+    return std::unexpected(head.error());
+  }
+  return head->kvs.empty() ? 0 : head->kvs.front().mod_revision;
+}
+
+Result<std::int64_t> KvStore::lease() {
+  std::lock_guard lock(m_lease_mutex);
+  const auto now = std::chrono::steady_clock::now();
+  const auto half = std::chrono::seconds(m_options.marker_ttl_seconds / 2);
+  if (m_lease != 0 && now - m_lease_granted < half) {
+    return m_lease;
+  }
+  auto granted = m_client.lease_grant(m_options.marker_ttl_seconds);
+  if (!granted) {
+    return std::unexpected(granted.error());
+  }
+  m_lease = granted->id;
+  m_lease_granted = now;
+  return m_lease;
+}
+
+Status KvStore::view(const std::function<Status(KvTx&)>& fn) {
+  auto revision = begin();
+  if (!revision) {
+    return std::unexpected(revision.error());
+  }
+  KvTx tx(m_client, *revision);
+  if (auto st = fn(tx); !st) {
+    return st;
+  }
+  if (tx.dirty()) {
+    return fail(ErrorCode::bad_request, "a read-only transaction wrote to the store");
+  }
+  return {};
+}
+
+Result<std::int64_t> KvStore::settle(const std::string& change_id) {
+  // Move the head: a copy of the txn still in flight now fails its compare.
+  Status fenced = fail(ErrorCode::unavailable, "not fenced");
+  for (int i = 0; i < k_fence_attempts && !fenced; ++i) {
+    TxnRequest fence;
+    fence.success.emplace_back(PutRequest::of(head_key(), "fence " + uuid_v4()));
+    auto done = m_client.txn(fence);
+    fenced = done ? Status{} : Status(std::unexpected(done.error()));
+  }
+  if (!fenced) {
+    return fail(ErrorCode::unavailable, std::string(k_outcome_unknown) +
+                                            ": a change may or may not have been applied, "
+                                            "and etcd did not answer to decide (" +
+                                            fenced.error().message + ")");
+  }
+  auto marker = m_client.range(RangeRequest::of_key(marker_key(change_id)));
+  if (!marker) {
+    return std::unexpected(marker.error());
+  }
+  return marker->kvs.empty() ? 0 : marker->kvs.front().mod_revision;
+}
+
+Result<std::int64_t> KvStore::transact(const std::function<Status(KvTx&)>& fn) {
+  for (int attempt = 0; attempt < m_options.max_attempts; ++attempt) {
+    auto revision = begin();
+    if (!revision) {
+      return std::unexpected(revision.error());
+    }
+    KvTx tx(m_client, *revision);
+    if (auto st = fn(tx); !st) {
+      return std::unexpected(st.error());
+    }
+    if (!tx.dirty()) {
+      return 0;
+    }
+    auto ops = tx.operations();
+    if (!ops) {
+      return std::unexpected(ops.error());
+    }
+    if (ops->size() > k_max_ops) {
+      return fail(ErrorCode::bad_request,
+                  fmt::format("the change needs {} etcd operations; at most {} fit one "
+                              "transaction",
+                              ops->size(), k_max_ops));
+    }
+    auto lease_id = lease();
+    if (!lease_id) {
+      return std::unexpected(lease_id.error());
+    }
+    const std::string change_id = uuid_v4();
+    TxnRequest request;
+    request.compare.push_back(Compare::mod(head_key(), CompareResult::less, *revision + 1));
+    request.success = std::move(*ops);
+    request.success.emplace_back(PutRequest::of(head_key(), change_id));
+    request.success.emplace_back(PutRequest::of(marker_key(change_id), "", *lease_id));
+    auto committed = m_client.txn(request);
+    if (committed) {
+      if (committed->succeeded) {
+        return committed->header.revision;
+      }
+      continue; // the head moved since R: run again on a fresh snapshot
+    }
+    if (!is_outcome_unknown(committed.error())) {
+      return std::unexpected(committed.error());
+    }
+    auto settled = settle(change_id);
+    if (!settled) {
+      return std::unexpected(settled.error());
+    }
+    if (*settled != 0) {
+      return *settled; // it was applied: never twice
+    }
+  }
+  return fail(ErrorCode::conflict,
+              fmt::format("the store changed under this transaction {} times in a row; try again",
+                          m_options.max_attempts));
+}
+
+} // namespace sharectl::store::etcd

@@ -1,0 +1,129 @@
+// KvStore: serializable read-write transactions over etcd, the engine the etcd Store backend is
+// built on (agent/store/etcd/README.md §Transactions).
+//   * A transaction reads at one revision R (the head key is read first; every later read
+//     passes revision R), so it sees one consistent snapshot; its writes are buffered and it
+//     reads its own writes.
+//   * Commit is one etcd txn: if the head key <prefix>/meta/head has not moved since R, apply
+//     the buffered puts and deletes, set the head to this change's id and write the marker
+//     <prefix>/meta/applied/<change id> (under a lease, so markers expire). Every change moves
+//     the head, so writers are serialized like the SQL backends' (a reader at R has seen every
+//     change up to R) and each change is one etcd revision. A moved head runs the callback
+//     again (callbacks must have no side effects outside the transaction).
+//   * A commit whose outcome is unknown (etcd's "request timed out", a lost answer) is never
+//     resent blindly: the head is fenced (moved by a write of its own, so a late-arriving copy
+//     of the txn fails its compare), then the marker tells whether it was applied; if not, the
+//     callback runs again. So a change is applied once or not at all.
+//   * A change of more than k_max_ops operations is refused (etcd's default limit is 128).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/store/etcd/types.hpp"
+#include "common/util/error.hpp"
+
+namespace sharectl::store::etcd {
+
+class EtcdGateway;
+
+// What KvStore needs of etcd (EtcdGateway in the product; tests wrap it to inject failures).
+class KvClient {
+public:
+  virtual ~KvClient() = default;
+  virtual Result<RangeResponse> range(const RangeRequest& request) = 0;
+  virtual Result<TxnResponse> txn(const TxnRequest& request) = 0;
+  virtual Result<LeaseGrantResponse> lease_grant(std::int64_t ttl_seconds) = 0;
+};
+
+// A KvClient over a gateway (which must outlive it).
+std::unique_ptr<KvClient> gateway_kv_client(EtcdGateway& gateway);
+
+// One transaction's view and buffered writes. Keys are full keys (with the store's prefix).
+class KvTx {
+public:
+  // The revision every read of this transaction is at.
+  std::int64_t read_revision() const { return m_revision; }
+  // The key as of R with this transaction's writes applied; nullopt when absent.
+  Result<std::optional<KeyValue>> get(const std::string& key);
+  // Every key with this prefix as of R with this transaction's writes applied, by key.
+  Result<std::vector<KeyValue>> range(const std::string& prefix);
+  // Buffers a write of key (its KeyValue reads back with mod_revision 0 until committed).
+  void put(const std::string& key, std::string value);
+  // Buffers a delete of key.
+  void erase(const std::string& key);
+  // Buffers a delete of every key with this prefix.
+  void erase_prefix(const std::string& prefix);
+  // Whether anything is buffered.
+  bool dirty() const { return !m_writes.empty() || !m_erased_prefixes.empty(); }
+
+private:
+  friend class KvStore;
+  KvTx(KvClient& client, std::int64_t revision) : m_client(client), m_revision(revision) {}
+  bool erased_by_prefix(const std::string& key) const;
+  // The etcd operations of the buffered writes (prefix deletes that cover a buffered put become
+  // deletes of the keys they held at R, since etcd refuses a key written twice in one txn).
+  Result<std::vector<RequestOp>> operations();
+
+  KvClient& m_client;
+  std::int64_t m_revision = 0;
+  std::map<std::string, std::optional<std::string>> m_writes; // nullopt: deleted
+  std::vector<std::string> m_erased_prefixes;
+};
+
+// Options of a KvStore.
+struct KvStoreOptions {
+  int max_attempts = 64;                  // callback runs before giving up with conflict
+  std::int64_t marker_ttl_seconds = 3600; // how long applied-markers live
+};
+
+// Transactions over one key prefix of an etcd cluster. Thread-safe.
+class KvStore {
+public:
+  // At most this many operations of a change (etcd's default --max-txn-ops is 128; the head and
+  // the marker take two).
+  static constexpr std::size_t k_max_ops = 126;
+
+  // Uses client (which must outlive this) for keys under prefix ("/sharectl").
+  KvStore(KvClient& client, std::string prefix, KvStoreOptions options = {});
+
+  // Runs fn in a read-write transaction and commits its writes; returns the revision of the
+  // commit (0 when fn wrote nothing). fn's error aborts without writing. Fails with conflict
+  // after max_attempts moved heads, bad_request for a change over k_max_ops operations,
+  // unavailable when etcd does not answer (also when a commit's outcome could not be decided).
+  Result<std::int64_t> transact(const std::function<Status(KvTx&)>& fn);
+
+  // Runs fn on a snapshot (its writes are refused with bad_request at the end).
+  Status view(const std::function<Status(KvTx&)>& fn);
+
+  // The store revision: the head's mod_revision (0 before the first change).
+  Result<std::int64_t> head_revision();
+
+  // Keys the engine owns.
+  std::string head_key() const { return m_prefix + "/meta/head"; }
+  std::string marker_key(const std::string& change_id) const {
+    return m_prefix + "/meta/applied/" + change_id;
+  }
+
+private:
+  Result<std::int64_t> begin();
+  Result<std::int64_t> lease();
+  // After an unknown outcome: moves the head, then reads the marker. The commit revision when
+  // the change was applied, 0 when it was not.
+  Result<std::int64_t> settle(const std::string& change_id);
+
+  KvClient& m_client;
+  std::string m_prefix;
+  KvStoreOptions m_options;
+  std::mutex m_lease_mutex;
+  std::int64_t m_lease = 0;
+  std::chrono::steady_clock::time_point m_lease_granted{};
+};
+
+} // namespace sharectl::store::etcd
