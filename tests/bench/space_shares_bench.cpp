@@ -66,7 +66,8 @@ double add_one(fault::ApiUser& user, const std::string& name, const std::string&
 int run(int shares, int rounds) {
   fault::HostAccounts accounts;
   fault::Host host;
-  must(host.start("60s"), "host");
+  // One user holds every share here: a site with such users lifts shares.max_per_user.
+  must(host.start("60s", "shares:\n  max_per_user: unlimited\n"), "host");
   const std::string owner = fault::owner_name("scale");
   accounts.add(owner);
   auto user = must(fault::ApiUser::login(host.agent->url(), owner, "scale password 1"), "login");
