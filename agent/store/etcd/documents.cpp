@@ -165,6 +165,7 @@ std::string encode_document(const E& e) {
   out["id"] = e.id;
   out["created_at"] = to_json_value(e.created_at);
   out["updated_at"] = to_json_value(e.updated_at);
+  out["revision"] = e.revision;
   if constexpr (std::is_base_of_v<model::Applied, E>) {
     out["status"] = std::string(model::status_name(e.status));
     out["status_message"] = e.status_message;
@@ -189,6 +190,7 @@ Result<E> decode_document(const KeyValue& kv) {
   reader("id", e.id);
   reader("created_at", e.created_at);
   reader("updated_at", e.updated_at);
+  reader("revision", e.revision);
   if constexpr (std::is_base_of_v<model::Applied, E>) {
     if (const auto it = in.find("status"); it != in.end() && reader.status) {
       auto status =
@@ -206,7 +208,6 @@ Result<E> decode_document(const KeyValue& kv) {
   if (!reader.status) {
     return fail(ErrorCode::internal, what + ": " + reader.status.error().message);
   }
-  e.revision = kv.mod_revision;
   return e;
 }
 

@@ -1,7 +1,7 @@
 // Entities as etcd documents (agent/store/etcd/documents.hpp): every field round-trips (strings
-// with quotes and Unicode, optionals, enums, times, lists, numbers), revision comes from the
-// key's mod_revision and is never written, bookkeeping fields stay out, a document of an older
-// layout (a field missing) reads with the default, and a malformed one names the field.
+// with quotes and Unicode, optionals, enums, times, lists, numbers), the revision is the store's
+// (written in the document, not etcd's mod_revision), bookkeeping fields stay out, a document of an
+// older layout (a field missing) reads with the default, and a malformed one names the field.
 #include <string>
 
 #include <doctest/doctest.h>
@@ -34,10 +34,10 @@ E round_trip(const E& e) {
 
 } // namespace
 
-TEST_CASE("etcd documents: a space round-trips, revision is the key mod_revision, usage is bookkeeping") {
+TEST_CASE("etcd documents: a space round-trips with the store revision, usage is bookkeeping") {
   model::Space space;
   space.id = "11111111-2222-4333-8444-555555555555";
-  space.revision = 9; // ignored: the key's mod_revision is the revision
+  space.revision = 9; // the store's revision, not the key's mod_revision (42 below)
   space.created_at = model::Timestamp{std::chrono::microseconds{1'700'000'000'123'456}};
   space.updated_at = space.created_at + std::chrono::microseconds{5};
   space.owner_id = "owner";
@@ -50,11 +50,11 @@ TEST_CASE("etcd documents: a space round-trips, revision is the key mod_revision
   space.observed_revision = 40;
   space.used_bytes = 777; // bookkeeping: not in the document
   const auto json = nlohmann::json::parse(encode_document(space));
-  CHECK_FALSE(json.contains("revision"));
+  CHECK(json["revision"] == 9);
   CHECK_FALSE(json.contains("used_bytes"));
   CHECK(json["status"] == "error");
   const model::Space back = round_trip(space);
-  CHECK(back.revision == 42);
+  CHECK(back.revision == 9);
   CHECK(back.name == space.name);
   CHECK(back.size_bytes == space.size_bytes);
   CHECK(back.created_at == space.created_at);
