@@ -291,10 +291,7 @@ Result<Response> change_password(AgentContext& context, Request& request) {
   if (!done) {
     return std::unexpected(done.error());
   }
-  for (const auto& id : removed) {
-    context.last_used.forget(id);
-  }
-  return Response::no_content();
+  return apps_ended(context, removed);
 }
 
 } // namespace

@@ -64,6 +64,13 @@ Result<LoginAccount> find_login_account(AgentContext& context, const std::string
   });
 }
 
+Response apps_ended(AgentContext& context, const std::vector<model::Id>& removed) {
+  for (const auto& id : removed) {
+    context.last_used.forget(id);
+  }
+  return Response::no_content();
+}
+
 Response pool_busy(const Request& request) {
   return retry_later(Error{ErrorCode::unavailable, "too many logins at once; try again shortly"},
                      request, 1);
@@ -319,10 +326,7 @@ Result<Response> delete_all_apps(AgentContext& context, Request& request) {
   if (!done) {
     return std::unexpected(done.error());
   }
-  for (const auto& id : removed) {
-    context.last_used.forget(id);
-  }
-  return Response::no_content();
+  return apps_ended(context, removed);
 }
 
 } // namespace

@@ -48,6 +48,10 @@ std::string throttle_detail(const auth::LoginDecision& decision);
 // 503 + Retry-After: the login pool is full.
 api::Response pool_busy(const api::Request& request);
 
+// The answer of a change that ended apps `removed` (committed): forgets their pending last
+// uses and answers 204.
+api::Response apps_ended(AgentContext& context, const std::vector<model::Id>& removed);
+
 // Removes every app of the user except `keep` (when set) inside tx, appending their ids to
 // `removed_ids`; returns how many. Fails with the store's errors.
 Result<std::size_t> remove_apps(store::Tx& tx, const model::Id& user_id,

@@ -39,13 +39,10 @@
 
 using namespace sharectl;
 using test::e2e::binaries_built;
+using test::e2e::contains;
 using test::e2e::Shells;
 
 namespace {
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 ProcessResult run_tool(const std::vector<std::string>& argv) {
   auto runner = make_process_runner();

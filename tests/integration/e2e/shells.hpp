@@ -17,6 +17,11 @@
 
 namespace sharectl::test::e2e {
 
+// Whether `text` holds `part` (output and error checks).
+inline bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
 inline bool binaries_built() {
   return prerequisite(std::filesystem::exists(agent_binary()) &&
                           std::filesystem::exists(sharectl_binary()),

@@ -24,15 +24,10 @@
 
 using namespace sharectl;
 using test::e2e::binaries_built;
+using test::e2e::contains;
 using test::e2e::Shells;
 
-namespace {
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-} // namespace
+namespace {} // namespace
 
 TEST_CASE("e2e: group add-member and remove-member take several users, all or nothing") {
   if (!binaries_built()) {

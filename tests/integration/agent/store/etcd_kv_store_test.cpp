@@ -4,6 +4,7 @@
 // and — with a client that loses the answer of a commit, before or after etcd applied it — apply
 // the change exactly once.
 #include <atomic>
+#include <memory>
 #include <set>
 #include <thread>
 
@@ -73,17 +74,27 @@ private:
   KvClient& m_real;
 };
 
+// A cluster and the gateway to it.
+struct Etcd {
+  test::EtcdCluster cluster;
+  std::unique_ptr<EtcdGateway> gateway;
+  std::unique_ptr<KvClient> client;
+  Etcd() {
+    SHARECTL_REQUIRE_OK(cluster.start());
+    gateway = std::make_unique<EtcdGateway>(url_of(cluster));
+    client = gateway_kv_client(*gateway);
+  }
+};
+
 } // namespace
 
 TEST_CASE("etcd kv store: snapshot reads, own writes, prefix deletes, one revision per change") {
   if (!etcd_available()) {
     return;
   }
-  test::EtcdCluster cluster;
-  SHARECTL_REQUIRE_OK(cluster.start());
-  EtcdGateway gateway(url_of(cluster));
-  auto client = gateway_kv_client(gateway);
-  KvStore store(*client, "/kv");
+  Etcd etcd;
+  EtcdGateway& gateway = *etcd.gateway;
+  KvStore store(*etcd.client, "/kv");
 
   auto first = store.transact([](KvTx& tx) -> Status {
     tx.put("/kv/a/1", "one");
@@ -167,11 +178,8 @@ TEST_CASE("etcd kv store: concurrent writers are serialized and none is lost") {
   if (!etcd_available()) {
     return;
   }
-  test::EtcdCluster cluster;
-  SHARECTL_REQUIRE_OK(cluster.start());
-  EtcdGateway gateway(url_of(cluster));
-  auto client = gateway_kv_client(gateway);
-  KvStore store(*client, "/kv");
+  Etcd etcd;
+  KvStore store(*etcd.client, "/kv");
   std::mutex mutex;
   std::set<std::int64_t> revisions;
   std::atomic<int> failures{0};
@@ -209,11 +217,9 @@ TEST_CASE("etcd kv store: a commit whose answer is lost is applied exactly once"
   if (!etcd_available()) {
     return;
   }
-  test::EtcdCluster cluster;
-  SHARECTL_REQUIRE_OK(cluster.start());
-  EtcdGateway gateway(url_of(cluster));
-  auto real = gateway_kv_client(gateway);
-  LosingClient client(*real);
+  Etcd etcd;
+  EtcdGateway& gateway = *etcd.gateway;
+  LosingClient client(*etcd.client);
   KvStore store(client, "/kv");
   int runs = 0;
   const auto increment = [&](KvTx& tx) -> Status {
