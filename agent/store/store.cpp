@@ -2,6 +2,7 @@
 // LeaseMgrFactory).
 #include "agent/store/store.hpp"
 
+#include "agent/store/etcd/etcd_store.hpp"
 #include "agent/store/sqlite/sqlite_store.hpp"
 #if SHARECTL_HAVE_POSTGRES
 #include "agent/store/postgres/pg_store.hpp"
@@ -11,9 +12,9 @@ namespace sharectl::store {
 
 std::vector<std::string_view> supported_store_schemes() {
 #if SHARECTL_HAVE_POSTGRES
-  return {"sqlite", "postgres", "postgresql"};
+  return {"sqlite", "postgres", "postgresql", "etcd", "etcds"};
 #else
-  return {"sqlite"};
+  return {"sqlite", "etcd", "etcds"};
 #endif
 }
 
@@ -45,6 +46,9 @@ Result<std::unique_ptr<Store>> open_store(std::string_view url, const OpenOption
     return fail(ErrorCode::bad_request,
                 "store URL: this build has no PostgreSQL support (supported: " + schemes() + ")");
 #endif
+  }
+  if (url.starts_with("etcd://") || url.starts_with("etcds://")) {
+    return etcd::open_etcd_store(url, options);
   }
   auto colon = url.find(':');
   std::string scheme(colon == std::string_view::npos ? url : url.substr(0, colon));

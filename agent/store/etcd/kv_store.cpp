@@ -107,10 +107,81 @@ Result<std::vector<KeyValue>> KvTx::range(const std::string& prefix) {
 
 void KvTx::put(const std::string& key, std::string value) {
   m_writes[key] = std::move(value);
+  m_bookkeeping.erase(key);
 }
 
 void KvTx::erase(const std::string& key) {
   m_writes[key] = std::nullopt;
+  m_bookkeeping.erase(key);
+}
+
+void KvTx::put_bookkeeping(const std::string& key, std::string value,
+                           const std::string& guard_key) {
+  const auto it = m_writes.find(key);
+  if (it == m_writes.end() || m_bookkeeping.contains(key)) {
+    m_bookkeeping.insert(key); // a key this change already writes stays a change
+  }
+  m_writes[key] = std::move(value);
+  m_guards.insert(guard_key);
+}
+
+Result<std::vector<std::optional<KeyValue>>> KvTx::get_many(const std::vector<std::string>& keys) {
+  std::vector<std::optional<KeyValue>> out(keys.size());
+  std::vector<std::size_t> remote; // positions to read from etcd
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const auto it = m_writes.find(keys[i]);
+    if (it != m_writes.end()) {
+      if (it->second) {
+        KeyValue kv;
+        kv.key = keys[i];
+        kv.value = *it->second;
+        out[i] = std::move(kv);
+      }
+    } else if (!erased_by_prefix(keys[i])) {
+      remote.push_back(i);
+    }
+  }
+  constexpr std::size_t k_batch = 128; // etcd's default --max-txn-ops
+  for (std::size_t first = 0; first < remote.size(); first += k_batch) {
+    const std::size_t last = std::min(remote.size(), first + k_batch);
+    if (last - first == 1) {
+      RangeRequest request = RangeRequest::of_key(keys[remote[first]]);
+      request.revision = m_revision;
+      auto read = m_client.range(request);
+      if (!read) {
+        return std::unexpected(read.error());
+      }
+      if (!read->kvs.empty()) {
+        out[remote[first]] = std::move(read->kvs.front());
+      }
+      continue;
+    }
+    TxnRequest batch;
+    for (std::size_t j = first; j < last; ++j) {
+      RangeRequest request = RangeRequest::of_key(keys[remote[j]]);
+      request.revision = m_revision;
+      batch.success.emplace_back(std::move(request));
+    }
+    auto read = m_client.txn(batch);
+    if (!read) {
+      return std::unexpected(read.error());
+    }
+    if (read->responses.size() != last - first) {
+      return fail(ErrorCode::internal, "etcd answered a batch of reads with the wrong count");
+    }
+    for (std::size_t j = first; j < last; ++j) {
+      auto* range = std::get_if<RangeResponse>(&read->responses[j - first]);
+      if (range != nullptr && !range->kvs.empty()) {
+        out[remote[j]] = std::move(range->kvs.front());
+      }
+    }
+  }
+  return out;
+}
+
+Result<RangeResponse> KvTx::scan(RangeRequest request) {
+  request.revision = m_revision;
+  return m_client.range(request);
 }
 
 void KvTx::erase_prefix(const std::string& prefix) {
@@ -165,12 +236,37 @@ Result<std::vector<RequestOp>> KvTx::operations() {
 KvStore::KvStore(KvClient& client, std::string prefix, KvStoreOptions options)
     : m_client(client), m_prefix(std::move(prefix)), m_options(options) {}
 
-Result<std::int64_t> KvStore::begin() {
+Result<KvStore::Begun> KvStore::begin() {
   auto head = m_client.range(RangeRequest::of_key(head_key()));
   if (!head) {
     return std::unexpected(head.error());
   }
-  return head->header.revision;
+  Begun begun;
+  begun.revision = head->header.revision;
+  if (!head->kvs.empty()) {
+    begun.head = std::move(head->kvs.front());
+  }
+  return begun;
+}
+
+Result<bool> KvStore::commit_bookkeeping(KvTx& tx) {
+  TxnRequest request;
+  for (const auto& guard : tx.m_guards) {
+    request.compare.push_back(Compare::create(guard, CompareResult::greater, 0));
+  }
+  for (const auto& key : tx.m_bookkeeping) {
+    if (const auto& value = tx.m_writes.at(key)) {
+      request.success.emplace_back(PutRequest::of(key, *value));
+    }
+  }
+  if (request.success.size() > k_max_ops + 2 || request.compare.size() > k_max_ops + 2) {
+    return fail(ErrorCode::bad_request, "too many bookkeeping writes for one etcd transaction");
+  }
+  auto done = m_client.txn(request);
+  if (!done) {
+    return std::unexpected(done.error());
+  }
+  return done->succeeded;
 }
 
 Result<std::int64_t> KvStore::head_revision() {
@@ -198,11 +294,11 @@ Result<std::int64_t> KvStore::lease() {
 }
 
 Status KvStore::view(const std::function<Status(KvTx&)>& fn) {
-  auto revision = begin();
-  if (!revision) {
-    return std::unexpected(revision.error());
+  auto begun = begin();
+  if (!begun) {
+    return std::unexpected(begun.error());
   }
-  KvTx tx(m_client, *revision);
+  KvTx tx(m_client, begun->revision, std::move(begun->head), "");
   if (auto st = fn(tx); !st) {
     return st;
   }
@@ -213,11 +309,22 @@ Status KvStore::view(const std::function<Status(KvTx&)>& fn) {
 }
 
 Result<std::int64_t> KvStore::settle(const std::string& change_id) {
-  // Move the head: a copy of the txn still in flight now fails its compare.
+  // Move the head: a copy of the txn still in flight now fails its compare. The head keeps
+  // the value it has (a backend may keep its own counter there); the put is guarded by the
+  // head's mod_revision so that it never undoes a change committed meanwhile (which moved the
+  // head anyway, and so fenced as well).
   Status fenced = fail(ErrorCode::unavailable, "not fenced");
   for (int i = 0; i < k_fence_attempts && !fenced; ++i) {
+    auto head = m_client.range(RangeRequest::of_key(head_key()));
+    if (!head) {
+      fenced = std::unexpected(head.error());
+      continue;
+    }
     TxnRequest fence;
-    fence.success.emplace_back(PutRequest::of(head_key(), "fence " + uuid_v4()));
+    const std::int64_t mod = head->kvs.empty() ? 0 : head->kvs.front().mod_revision;
+    fence.compare.push_back(Compare::mod(head_key(), CompareResult::equal, mod));
+    fence.success.emplace_back(
+        PutRequest::of(head_key(), head->kvs.empty() ? std::string() : head->kvs.front().value));
     auto done = m_client.txn(fence);
     fenced = done ? Status{} : Status(std::unexpected(done.error()));
   }
@@ -236,16 +343,27 @@ Result<std::int64_t> KvStore::settle(const std::string& change_id) {
 
 Result<std::int64_t> KvStore::transact(const std::function<Status(KvTx&)>& fn) {
   for (int attempt = 0; attempt < m_options.max_attempts; ++attempt) {
-    auto revision = begin();
-    if (!revision) {
-      return std::unexpected(revision.error());
+    auto begun = begin();
+    if (!begun) {
+      return std::unexpected(begun.error());
     }
-    KvTx tx(m_client, *revision);
+    const std::int64_t read_at = begun->revision;
+    KvTx tx(m_client, begun->revision, std::move(begun->head), uuid_v4());
     if (auto st = fn(tx); !st) {
       return std::unexpected(st.error());
     }
     if (!tx.dirty()) {
       return 0;
+    }
+    if (!tx.changes()) {
+      auto applied = commit_bookkeeping(tx);
+      if (!applied) {
+        return std::unexpected(applied.error());
+      }
+      if (*applied) {
+        return 0;
+      }
+      continue; // a guard key went away: run again (the callback will see it gone)
     }
     auto ops = tx.operations();
     if (!ops) {
@@ -261,11 +379,11 @@ Result<std::int64_t> KvStore::transact(const std::function<Status(KvTx&)>& fn) {
     if (!lease_id) {
       return std::unexpected(lease_id.error());
     }
-    const std::string change_id = uuid_v4();
+    const std::string& change_id = tx.change_id();
     TxnRequest request;
-    request.compare.push_back(Compare::mod(head_key(), CompareResult::less, *revision + 1));
+    request.compare.push_back(Compare::mod(head_key(), CompareResult::less, read_at + 1));
     request.success = std::move(*ops);
-    request.success.emplace_back(PutRequest::of(head_key(), change_id));
+    request.success.emplace_back(PutRequest::of(head_key(), tx.m_head_value.value_or(change_id)));
     request.success.emplace_back(PutRequest::of(marker_key(change_id), "", *lease_id));
     auto committed = m_client.txn(request);
     if (committed) {

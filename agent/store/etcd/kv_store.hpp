@@ -16,6 +16,7 @@
 //   * A change of more than k_max_ops operations is refused (etcd's default limit is 128).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -23,6 +24,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -60,12 +62,35 @@ public:
   void erase(const std::string& key);
   // Buffers a delete of every key with this prefix.
   void erase_prefix(const std::string& prefix);
+  // Buffers a bookkeeping write: a put that is not a change (the head does not move for it).
+  // A transaction of bookkeeping writes only commits them alone, guarded by guard_key existing
+  // (a moved guard runs the callback again); with changes, they commit in the change's txn.
+  void put_bookkeeping(const std::string& key, std::string value, const std::string& guard_key);
+  // The keys of the given list as of R with this transaction's writes applied (nullopt: absent),
+  // in the same order; one etcd request per 128 keys not buffered.
+  Result<std::vector<std::optional<KeyValue>>> get_many(const std::vector<std::string>& keys);
+  // A raw read at R (request.revision is set to R); buffered writes are not applied, so use it
+  // for append-only keys this transaction does not write (time-ordered logs, paging).
+  Result<RangeResponse> scan(RangeRequest request);
   // Whether anything is buffered.
   bool dirty() const { return !m_writes.empty() || !m_erased_prefixes.empty(); }
+  // Whether a change (anything but bookkeeping) is buffered.
+  bool changes() const {
+    return !m_erased_prefixes.empty() || m_writes.size() > m_bookkeeping.size();
+  }
+  // The head key as read at R (nullopt before the first change).
+  const std::optional<KeyValue>& head() const { return m_head; }
+  // The id this transaction's change commits under (its marker key names it).
+  const std::string& change_id() const { return m_change_id; }
+  // What the commit writes into the head key (default: the change id). The fence after an
+  // ambiguous commit rewrites the head's value as it finds it.
+  void set_head_value(std::string value) { m_head_value = std::move(value); }
 
 private:
   friend class KvStore;
-  KvTx(KvClient& client, std::int64_t revision) : m_client(client), m_revision(revision) {}
+  KvTx(KvClient& client, std::int64_t revision, std::optional<KeyValue> head, std::string change_id)
+      : m_client(client), m_revision(revision), m_head(std::move(head)),
+        m_change_id(std::move(change_id)) {}
   bool erased_by_prefix(const std::string& key) const;
   // The etcd operations of the buffered writes (prefix deletes that cover a buffered put become
   // deletes of the keys they held at R, since etcd refuses a key written twice in one txn).
@@ -73,8 +98,13 @@ private:
 
   KvClient& m_client;
   std::int64_t m_revision = 0;
+  std::optional<KeyValue> m_head;
+  std::string m_change_id;
+  std::optional<std::string> m_head_value;
   std::map<std::string, std::optional<std::string>> m_writes; // nullopt: deleted
   std::vector<std::string> m_erased_prefixes;
+  std::set<std::string> m_bookkeeping; // keys of m_writes that are bookkeeping puts
+  std::set<std::string> m_guards;      // keys a bookkeeping-only commit requires to exist
 };
 
 // Options of a KvStore.
@@ -94,9 +124,10 @@ public:
   KvStore(KvClient& client, std::string prefix, KvStoreOptions options = {});
 
   // Runs fn in a read-write transaction and commits its writes; returns the revision of the
-  // commit (0 when fn wrote nothing). fn's error aborts without writing. Fails with conflict
-  // after max_attempts moved heads, bad_request for a change over k_max_ops operations,
-  // unavailable when etcd does not answer (also when a commit's outcome could not be decided).
+  // commit (0 when fn wrote nothing or only bookkeeping). fn's error aborts without writing. Fails
+  // with conflict after max_attempts moved heads, bad_request for a change over k_max_ops
+  // operations, unavailable when etcd does not answer (also when a commit's outcome could not be
+  // decided).
   Result<std::int64_t> transact(const std::function<Status(KvTx&)>& fn);
 
   // Runs fn on a snapshot (its writes are refused with bad_request at the end).
@@ -112,7 +143,14 @@ public:
   }
 
 private:
-  Result<std::int64_t> begin();
+  struct Begun {
+    std::int64_t revision = 0;
+    std::optional<KeyValue> head;
+  };
+  Result<Begun> begin();
+  // Commits the bookkeeping writes of a transaction without changes: true when applied, false
+  // when a guard key was gone (run the callback again).
+  Result<bool> commit_bookkeeping(KvTx& tx);
   Result<std::int64_t> lease();
   // After an unknown outcome: moves the head, then reads the marker. The commit revision when
   // the change was applied, 0 when it was not.

@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "agent/store/ids.hpp"
+#include "agent/store/kinds.hpp"
 #include "agent/store/sql/mapping.hpp"
 #include "agent/store/sql/tables.hpp"
 
@@ -16,46 +17,6 @@ namespace {
 constexpr Revision k_feed_retention = 100000;
 // Pruning runs on every k_prune_every-th revision.
 constexpr Revision k_prune_every = 256;
-
-// Calls f(std::type_identity<E>{}) for the entity type of a kind.
-template <typename F>
-decltype(auto) with_kind(Kind kind, F&& f) {
-  switch (kind) {
-  case Kind::user:
-    return f(std::type_identity<User>{});
-  case Kind::app:
-    return f(std::type_identity<App>{});
-  case Kind::role:
-    return f(std::type_identity<Role>{});
-  case Kind::rule:
-    return f(std::type_identity<Rule>{});
-  case Kind::binding:
-    return f(std::type_identity<Binding>{});
-  case Kind::group:
-    return f(std::type_identity<Group>{});
-  case Kind::server:
-    return f(std::type_identity<Server>{});
-  case Kind::filesystem:
-    return f(std::type_identity<FileSystem>{});
-  case Kind::space:
-    return f(std::type_identity<Space>{});
-  case Kind::share:
-    return f(std::type_identity<Share>{});
-  case Kind::iscsi_target:
-    return f(std::type_identity<IscsiTarget>{});
-  case Kind::iscsi_lun:
-    return f(std::type_identity<IscsiLun>{});
-  case Kind::audit_event:
-    return f(std::type_identity<AuditEvent>{});
-  case Kind::notify_method:
-    return f(std::type_identity<NotifyMethod>{});
-  case Kind::notify_hook:
-    return f(std::type_identity<NotifyHook>{});
-  case Kind::join_token:
-    return f(std::type_identity<JoinToken>{});
-  }
-  return f(std::type_identity<User>{});
-}
 
 std::string quoted(const Value& v) {
   if (const auto* s = std::get_if<std::string>(&v)) {

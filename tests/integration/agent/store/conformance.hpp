@@ -4,7 +4,8 @@
 //                                        when its server cannot start: check b.ready())
 //   bool ready()                         false when the backend is unavailable (already reported)
 //   Result<std::unique_ptr<Store>> open(const OpenOptions& = {})   a store on that database
-//   Status exec_raw(const std::string&)  runs SQL behind the store's back (schema tests)
+//   Status record_schema_version(int)    records a schema version behind the store's back, as a
+//                                        newer build would (schema tests)
 // and each test file instantiates the suite with SHARECTL_STORE_CONFORMANCE(B).
 // Part 1: documents (CRUD of every kind), uniqueness, revisions, rollback, bound parameters,
 // concurrency, migrations. Part 2 (conformance_access.hpp): ACL, access queries, change feed.
@@ -599,8 +600,7 @@ TEST_CASE_TEMPLATE_DEFINE("store: migration from schema 1, and version checks", 
   SHARECTL_REQUIRE_OK(again);
   CHECK(*again == store->latest_schema_version());
 
-  SHARECTL_REQUIRE_OK(b.exec_raw(
-      "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)"));
+  SHARECTL_REQUIRE_OK(b.record_schema_version(999));
   auto newer = b.open();
   REQUIRE_FALSE(newer);
   CHECK(newer.error().code == ErrorCode::unavailable);

@@ -3,6 +3,7 @@
 // in first (4 threads counting to 100 lose nothing), refuse a change over etcd's operation limit,
 // and — with a client that loses the answer of a commit, before or after etcd applied it — apply
 // the change exactly once.
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <set>
@@ -53,7 +54,11 @@ public:
     return m_real.range(request);
   }
   Result<TxnResponse> txn(const TxnRequest& request) override {
-    const bool commit = !request.compare.empty();
+    // A commit writes a marker (a fence compares the head too, but writes none).
+    const bool commit = std::ranges::any_of(request.success, [](const RequestOp& op) {
+      const auto* put = std::get_if<PutRequest>(&op);
+      return put != nullptr && put->key.find("/meta/applied/") != std::string::npos;
+    });
     if (commit && lose_next) {
       lose_next = false;
       if (send_before_losing) {

@@ -56,6 +56,10 @@ struct PostgresBackend {
     auto r = server->psql("SET search_path = " + schema + "; " + sql + ";");
     return r ? Status{} : std::unexpected(r.error());
   }
+  Status record_schema_version(int version) {
+    return exec_raw("INSERT INTO schema_migrations (version, name, applied_at) VALUES (" +
+                    std::to_string(version) + ", 'future', 0)");
+  }
 };
 
 } // namespace sharectl::store::conformance

@@ -26,6 +26,10 @@ struct SqliteBackend {
     sqlite3_close(db);
     return rc == SQLITE_OK ? Status{} : fail(ErrorCode::internal, message);
   }
+  Status record_schema_version(int version) {
+    return exec_raw("INSERT INTO schema_migrations (version, name, applied_at) VALUES (" +
+                    std::to_string(version) + ", 'future', 0)");
+  }
 };
 
 } // namespace sharectl::store::conformance
