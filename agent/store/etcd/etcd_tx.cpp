@@ -428,71 +428,6 @@ Status EtcdTx::delete_document(const E& e) {
   return {};
 }
 
-Status EtcdTx::delete_referrers(const Id& id, const std::string& what) {
-  auto refs = m_kv.range(m_layout.refs(id));
-  if (!refs) {
-    return std::unexpected(refs.error());
-  }
-  struct Referrer {
-    Kind kind;
-    Id id;
-    std::string field;
-    OnDelete on_delete;
-  };
-  std::vector<Referrer> referrers;
-  const std::size_t skip = m_layout.refs(id).size();
-  for (const auto& kv : *refs) {
-    // <kind>/<id>/<field>
-    std::string_view rest(kv.key);
-    rest.remove_prefix(skip);
-    const auto a = rest.find('/');
-    const auto b = rest.find('/', a + 1);
-    if (a == std::string_view::npos || b == std::string_view::npos) {
-      return fail(ErrorCode::internal, "store: malformed reference key " + kv.key);
-    }
-    auto referrer_kind = model::kind_from_name(rest.substr(0, a));
-    if (!referrer_kind) {
-      return fail(ErrorCode::internal, "store: malformed reference key " + kv.key);
-    }
-    Referrer r{*referrer_kind, std::string(rest.substr(a + 1, b - a - 1)),
-               std::string(rest.substr(b + 1)), OnDelete::restrict};
-    r.on_delete = on_delete_of(r.kind, r.field);
-    if (r.on_delete == OnDelete::restrict) {
-      return fail(ErrorCode::conflict, what + ": other objects still refer to it (" +
-                                           std::string(model::kind_name(r.kind)) + " " + r.id +
-                                           ")");
-    }
-    referrers.push_back(std::move(r));
-  }
-  for (const auto& r : referrers) {
-    if (r.on_delete == OnDelete::cascade) {
-      auto gone = remove_entity(r.kind, r.id, std::nullopt);
-      if (!gone && gone.error().code != ErrorCode::not_found) {
-        return gone;
-      }
-      continue;
-    }
-    auto cleared = with_kind(r.kind, [&]<typename R>(std::type_identity<R>) -> Status {
-      auto loaded = load<R>(r.id);
-      if (!loaded) {
-        return loaded.error().code == ErrorCode::not_found ? Status{}
-                                                           : std::unexpected(loaded.error());
-      }
-      clear_reference(*loaded, r.field);
-      loaded->revision = m_revision;
-      loaded->updated_at = now();
-      m_kv.erase(m_layout.ref(id, r.kind, r.id, r.field));
-      record(r.kind, r.id, false);
-      return put_document(*loaded);
-    });
-    if (!cleared) {
-      return cleared;
-    }
-  }
-  m_kv.erase_prefix(m_layout.refs(id));
-  return {};
-}
-
 template <typename E>
 Status EtcdTx::remove_impl(const Id& id, std::optional<Revision> expected) {
   const std::string context = "delete " + noun<E>() + " " + id;
@@ -619,86 +554,11 @@ Result<std::vector<Entity>> EtcdTx::list_entities(Kind kind, const ListQuery& qu
   });
 }
 
-Result<Revision> EtcdTx::set_status(Kind kind, const Id& id, ObjectStatus status,
-                                    std::string message, Revision observed_revision) {
-  return with_kind(kind, [&]<typename E>(std::type_identity<E>) -> Result<Revision> {
-    const std::string context = "set status of " + noun<E>() + " " + id;
-    if constexpr (!std::is_base_of_v<model::Applied, E>) {
-      return fail(ErrorCode::bad_request, context + ": this kind has no status");
-    } else {
-      auto rev = write_rev(context);
-      if (!rev) {
-        return std::unexpected(rev.error());
-      }
-      auto e = load<E>(id);
-      if (!e) {
-        return std::unexpected(e.error());
-      }
-      e->status = status;
-      e->status_message = std::move(message);
-      e->observed_revision = observed_revision;
-      e->revision = *rev;
-      e->updated_at = now();
-      if (auto st = put_document(*e); !st) {
-        return std::unexpected(st.error());
-      }
-      record(kind, id, false);
-      return *rev;
-    }
-  });
-}
-
-Result<User> EtcdTx::find_user(const std::string& username) {
-  return find_by_index<User>(m_layout.index("user-name", {username}), "user '" + username + "'");
-}
-Result<User> EtcdTx::find_user_by_email(const std::string& email) {
-  return find_by_index<User>(m_layout.index("user-email", {email}),
-                             "user with e-mail '" + email + "'");
-}
-Result<Role> EtcdTx::find_role(const std::string& name) {
-  return find_by_index<Role>(m_layout.index("role-name", {name}), "role '" + name + "'");
-}
-Result<Group> EtcdTx::find_group(const std::string& name) {
-  return find_by_index<Group>(m_layout.index("group-name", {name}), "group '" + name + "'");
-}
-Result<Group> EtcdTx::find_group_by_external_id(const std::string& external_id) {
-  return find_by_index<Group>(m_layout.index("group-external", {external_id}),
-                              "group with external id '" + external_id + "'");
-}
-Result<Server> EtcdTx::find_server(const std::string& name) {
-  return find_by_index<Server>(m_layout.index("server-name", {name}), "server '" + name + "'");
-}
-Result<FileSystem> EtcdTx::find_filesystem(const Id& server_id, const std::string& path) {
-  return find_by_index<FileSystem>(m_layout.index("filesystem-path", {server_id, path}),
-                                   "filesystem '" + path + "' of server " + server_id);
-}
-Result<Space> EtcdTx::find_space(const Id& owner_id, const std::string& name) {
-  return find_by_index<Space>(m_layout.index("space-name", {owner_id, name}),
-                              "space '" + name + "' of user " + owner_id);
-}
-Result<Share> EtcdTx::find_share(const std::string& name) {
-  return find_by_index<Share>(m_layout.index("share-name", {sql::fold_ascii(name)}),
-                              "share '" + name + "'");
-}
-Result<IscsiTarget> EtcdTx::find_iscsi_target(const std::string& iqn) {
-  return find_by_index<IscsiTarget>(m_layout.index("iscsi-iqn", {iqn}),
-                                    "iSCSI target '" + iqn + "'");
-}
-Result<NotifyMethod> EtcdTx::find_notify_method(const std::string& name) {
-  return find_by_index<NotifyMethod>(m_layout.index("notify-method-name", {name}),
-                                     "notify method '" + name + "'");
-}
-Result<App> EtcdTx::find_app_by_token(const std::string& token_sha256) {
-  return find_by_index<App>(m_layout.index("app-token", {token_sha256}), "app with this token");
-}
-Result<JoinToken> EtcdTx::find_join_token(const std::string& token_sha256) {
-  return find_by_index<JoinToken>(m_layout.index("join-token", {token_sha256}), "join token");
-}
-
 #define SHARECTL_ETCD_TX(E)                                                                        \
   template Result<E> EtcdTx::load<E>(const Id&);                                                   \
   template Result<std::vector<E>> EtcdTx::load_many<E>(const std::vector<Id>&);                    \
-  template Status EtcdTx::put_document<E>(const E&);
+  template Status EtcdTx::put_document<E>(const E&);                                               \
+  template Result<E> EtcdTx::find_by_index<E>(const std::string&, const std::string&);
 SHARECTL_ETCD_TX(User)
 SHARECTL_ETCD_TX(App)
 SHARECTL_ETCD_TX(Role)

@@ -1,8 +1,9 @@
 // EtcdTx: the store's Tx over one KvTx (a snapshot at one etcd revision with buffered writes),
-// in the key layout of layout.hpp. Part 1 (etcd_tx.cpp): documents, unique keys, references,
-// look-ups. Part 2 (etcd_tx_access.cpp): groups, the share ACL derived from grants and
-// memberships, access queries, bindings, audit. Part 3 (etcd_tx_bookkeeping.cpp): touch_*,
-// secrets, list helpers. The store revision is a counter kept in the head key's value: a change
+// in the key layout of layout.hpp: documents, unique keys, children and references
+// (etcd_tx.cpp); the share ACL derived from grants and memberships (etcd_tx_access.cpp over
+// acl_rows.hpp); groups, bindings and audit (etcd_tx_groups.cpp); bookkeeping overlays, secrets
+// and list helpers (etcd_tx_bookkeeping.cpp); what a delete takes with it (etcd_tx_cleanup.cpp);
+// look-ups by natural key and host status (etcd_tx_lookups.cpp). The store revision is a counter kept in the head key's value: a change
 // reads N at its snapshot and writes N + 1 into the head, into every document it touches and
 // into its change-feed key.
 #pragma once

@@ -1,10 +1,13 @@
-// EtcdTx, part 4: what goes with a deleted user, group or share beside its document and the
-// objects that referred to it (etcd_tx.cpp): grants, memberships, explicit states and the
-// reverse hints. Forward keys (P/acl/…, P/m/…) are authoritative and removed with one prefix
-// delete where they are keyed by the deleted object; reverse hints (P/ua/…, P/gs/…, P/um/…) are
-// removed while that fits k_cleanup_budget and otherwise left for readers, which verify every
-// hint against its forward key (../README.md "Mapping to etcd").
+// EtcdTx, part 4: what a delete takes with it. The objects that refer to the deleted one, by
+// the SQL schema's ON DELETE rules (restrict: conflict; cascade: deleted too; set null: the
+// field cleared), found through its reference keys; and for a user, group or share: grants,
+// memberships, explicit states and the reverse hints. Forward keys (P/acl/…, P/m/…) are
+// authoritative and removed with one prefix delete where they are keyed by the deleted object;
+// reverse hints (P/ua/…, P/gs/…, P/um/…) are removed while that fits k_cleanup_budget and otherwise
+// left for readers, which verify every hint against its forward key (../README.md "Mapping to
+// etcd").
 #include "agent/store/etcd/etcd_tx.hpp"
+#include "agent/store/kinds.hpp"
 
 namespace sharectl::store::etcd {
 
@@ -20,6 +23,71 @@ std::vector<Id> tails(const std::vector<KeyValue>& kvs, const std::string& prefi
 }
 
 } // namespace
+
+Status EtcdTx::delete_referrers(const Id& id, const std::string& what) {
+  auto refs = m_kv.range(m_layout.refs(id));
+  if (!refs) {
+    return std::unexpected(refs.error());
+  }
+  struct Referrer {
+    Kind kind;
+    Id id;
+    std::string field;
+    OnDelete on_delete;
+  };
+  std::vector<Referrer> referrers;
+  const std::size_t skip = m_layout.refs(id).size();
+  for (const auto& kv : *refs) {
+    // <kind>/<id>/<field>
+    std::string_view rest(kv.key);
+    rest.remove_prefix(skip);
+    const auto a = rest.find('/');
+    const auto b = rest.find('/', a + 1);
+    if (a == std::string_view::npos || b == std::string_view::npos) {
+      return fail(ErrorCode::internal, "store: malformed reference key " + kv.key);
+    }
+    auto referrer_kind = model::kind_from_name(rest.substr(0, a));
+    if (!referrer_kind) {
+      return fail(ErrorCode::internal, "store: malformed reference key " + kv.key);
+    }
+    Referrer r{*referrer_kind, std::string(rest.substr(a + 1, b - a - 1)),
+               std::string(rest.substr(b + 1)), OnDelete::restrict};
+    r.on_delete = on_delete_of(r.kind, r.field);
+    if (r.on_delete == OnDelete::restrict) {
+      return fail(ErrorCode::conflict, what + ": other objects still refer to it (" +
+                                           std::string(model::kind_name(r.kind)) + " " + r.id +
+                                           ")");
+    }
+    referrers.push_back(std::move(r));
+  }
+  for (const auto& r : referrers) {
+    if (r.on_delete == OnDelete::cascade) {
+      auto gone = remove_entity(r.kind, r.id, std::nullopt);
+      if (!gone && gone.error().code != ErrorCode::not_found) {
+        return gone;
+      }
+      continue;
+    }
+    auto cleared = with_kind(r.kind, [&]<typename R>(std::type_identity<R>) -> Status {
+      auto loaded = load<R>(r.id);
+      if (!loaded) {
+        return loaded.error().code == ErrorCode::not_found ? Status{}
+                                                           : std::unexpected(loaded.error());
+      }
+      clear_reference(*loaded, r.field);
+      loaded->revision = m_revision;
+      loaded->updated_at = now();
+      m_kv.erase(m_layout.ref(id, r.kind, r.id, r.field));
+      record(r.kind, r.id, false);
+      return put_document(*loaded);
+    });
+    if (!cleared) {
+      return cleared;
+    }
+  }
+  m_kv.erase_prefix(m_layout.refs(id));
+  return {};
+}
 
 Status EtcdTx::forget_user(const Id& user_id) {
   // Direct grants: the forward keys must go (a share's ACL must not name a deleted user).
