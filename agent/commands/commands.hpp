@@ -17,6 +17,8 @@ namespace sharectl::agent::commands {
 inline constexpr int k_exit_ok = 0;
 inline constexpr int k_exit_failure = 1;
 inline constexpr int k_exit_usage = 2;
+// The store (or another service the agent needs) cannot be reached: as sharectl's exit 8.
+inline constexpr int k_exit_unavailable = 8;
 
 // What `init` was asked to do.
 struct InitOptions {

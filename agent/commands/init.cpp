@@ -89,8 +89,19 @@ Result<std::vector<std::string>> admins(store::Store& store) {
   });
 }
 
-Status create_admin(store::Store& store, const std::string& username, const std::string& hash) {
-  return store.transact([&](store::Tx& tx) -> Status {
+// Creates the first admin unless an admin exists by now (another host's init may have made one
+// since this one looked: the check is inside the write transaction, so exactly one wins). True
+// when this call created it.
+Result<bool> create_admin(store::Store& store, const std::string& username,
+                          const std::string& hash) {
+  return store.transact_result([&](store::Tx& tx) -> Result<bool> {
+    auto users = tx.list<model::User>();
+    if (!users) {
+      return std::unexpected(users.error());
+    }
+    if (std::ranges::any_of(*users, [](const model::User& u) { return u.is_admin; })) {
+      return false;
+    }
     model::User user;
     user.username = username;
     user.is_admin = true;
@@ -109,7 +120,7 @@ Status create_admin(store::Store& store, const std::string& username, const std:
     if (auto audit = tx.create(event); !audit) {
       return std::unexpected(audit.error());
     }
-    return {};
+    return true;
   });
 }
 
@@ -127,7 +138,7 @@ int init(const InitOptions& options, std::istream& in, std::ostream& out, std::o
     cfg = *loaded;
     if (options.store_url && *options.store_url != cfg.store) {
       fmt::print(err, "sharectl-agent: note: {} exists and names store {}; --store is ignored\n",
-                 options.config_path.string(), cfg.store);
+                 options.config_path.string(), store::redact_store_url(cfg.store));
     }
     fmt::print(out, "Using the existing config {}\n", options.config_path.string());
   } else {
@@ -178,7 +189,8 @@ int init(const InitOptions& options, std::istream& in, std::ostream& out, std::o
     return report(err, version.error(), k_exit_failure);
   }
   if (*version != before) {
-    fmt::print(out, "Store {}: schema at version {}\n", cfg.store, *version);
+    fmt::print(out, "Store {}: schema at version {}\n", store::redact_store_url(cfg.store),
+               *version);
     changed = true;
   }
   auto seeded = seed_roles(**store);
@@ -245,14 +257,20 @@ int init(const InitOptions& options, std::istream& in, std::ostream& out, std::o
     if (!hash) {
       return report(err, hash.error(), k_exit_failure);
     }
-    if (auto made = create_admin(**store, options.admin, *hash); !made) {
+    auto made = create_admin(**store, options.admin, *hash);
+    if (!made) {
       return report(err, made.error(), k_exit_failure);
     }
-    fmt::print(out, "Created the admin user {}\n", options.admin);
-    if (generated) {
-      fmt::print(out, "Its password (shown only now): {}\n", password);
+    if (*made) {
+      fmt::print(out, "Created the admin user {}\n", options.admin);
+      if (generated) {
+        fmt::print(out, "Its password (shown only now): {}\n", password);
+      }
+      changed = true;
+    } else {
+      fmt::print(out, "An admin was created meanwhile (another host's init); not creating {}\n",
+                 options.admin);
     }
-    changed = true;
   } else if (std::find(existing->begin(), existing->end(), options.admin) == existing->end()) {
     fmt::print(out, "Admin users exist already ({}); not creating {}\n", fmt::join(*existing, ", "),
                options.admin);

@@ -74,6 +74,20 @@ int check_config(const std::filesystem::path& config_path, std::ostream& out, st
     }
     return k_exit_usage;
   }
+  // A store on the network (PostgreSQL, etcd) must answer: opened without migrating, so this
+  // changes nothing; an embedded SQLite file is created by init, not checked here.
+  if (!loaded->store.starts_with("sqlite:")) {
+    auto store = store::open_store(loaded->store, open_options(false));
+    if (!store) {
+      const int code =
+          store.error().code == ErrorCode::unavailable ? k_exit_unavailable : k_exit_usage;
+      return report(err,
+                    Error{store.error().code,
+                          fmt::format("store {}: {}", store::redact_store_url(loaded->store),
+                                      store.error().message)},
+                    code);
+    }
+  }
   fmt::print(out, "{}: ok\n", config_path.string());
   return k_exit_ok;
 }

@@ -166,7 +166,8 @@ int run(const RunOptions& options) {
 
   auto store = store::open_store(cfg.store, open_options(false));
   if (!store) {
-    log->error("AGENT-E001 cannot open the store {}: {}", cfg.store, store.error().message);
+    log->error("AGENT-E001 cannot open the store {}: {}", store::redact_store_url(cfg.store),
+               store.error().message);
     return k_exit_failure;
   }
   auth::SystemClock clock;

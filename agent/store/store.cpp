@@ -18,6 +18,32 @@ std::vector<std::string_view> supported_store_schemes() {
 #endif
 }
 
+std::string redact_store_url(std::string_view url) {
+  std::string out(url);
+  const auto scheme_end = out.find("://");
+  if (scheme_end != std::string::npos) {
+    const auto authority = scheme_end + 3;
+    const auto path = out.find_first_of("/?#", authority);
+    const auto at = out.rfind('@', path == std::string::npos ? out.size() : path);
+    if (at != std::string::npos && at > authority) {
+      const auto colon = out.find(':', authority);
+      if (colon != std::string::npos && colon < at) {
+        out.replace(colon + 1, at - colon - 1, "***");
+      }
+    }
+  }
+  for (std::size_t pos = out.find("password="); pos != std::string::npos;
+       pos = out.find("password=", pos + 1)) {
+    if (pos > 0 && out[pos - 1] != '?' && out[pos - 1] != '&' && out[pos - 1] != ' ') {
+      continue;
+    }
+    const auto value = pos + 9;
+    const auto end = out.find_first_of("& ", value);
+    out.replace(value, (end == std::string::npos ? out.size() : end) - value, "***");
+  }
+  return out;
+}
+
 Result<std::unique_ptr<Store>> open_store(std::string_view url, const OpenOptions& options) {
   auto schemes = [] {
     std::string out;

@@ -128,6 +128,10 @@ private:
 // with options.migrate false).
 Result<std::unique_ptr<Store>> open_store(std::string_view url, const OpenOptions& options = {});
 
+// The store URL as it may be shown in logs, messages and output: a password in the user part
+// (postgres://u:pw@h/db, etcd://u:pw@h1,h2) or in a password= query parameter becomes "***".
+std::string redact_store_url(std::string_view url);
+
 // The URL schemes open_store understands in this build, e.g. {"sqlite", "postgres"}.
 std::vector<std::string_view> supported_store_schemes();
 

@@ -87,8 +87,8 @@ Status validate_store_url(std::string_view url) {
   if (separator == std::string_view::npos || scheme.empty() || scheme.front() < 'a' ||
       scheme.front() > 'z' || !all_of_chars(scheme, "+.-") || separator + 3 == url.size()) {
     return fail(ErrorCode::bad_request, "a store must be a URL such as "
-                                        "sqlite:///var/lib/sharectl/state.db or "
-                                        "postgres://host/db; got " +
+                                        "sqlite:///var/lib/sharectl/state.db, "
+                                        "postgres://host/db or etcd://h1:2379,h2:2379; got " +
                                             validate::quote_for_message(url));
   }
   for (const char c : url) {

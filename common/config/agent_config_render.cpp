@@ -59,7 +59,7 @@ std::string render_agent_config(const AgentConfig& config) {
                            "false is refused unless listen is a loopback address");
   out += "  cert: " + yaml_scalar(config.tls.cert.string()) + "\n";
   out += "  key: " + yaml_scalar(config.tls.key.string()) + "\n";
-  out += line_with_comment("store: " + yaml_scalar(config.store), "or postgres://…");
+  out += line_with_comment("store: " + yaml_scalar(config.store), "or postgres://…, etcd://h1:2379,h2:2379");
   out += "server:\n";
   if (config.server.name == defaults.server.name) {
     out +=
