@@ -165,6 +165,9 @@ std::string AgentProcess::url() const {
 }
 
 std::string AgentProcess::store_url() const {
+  if (!m_options.store.empty()) {
+    return m_options.store;
+  }
   return "sqlite://" + (m_dir.path() / "state" / "state.db").string();
 }
 

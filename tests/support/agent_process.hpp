@@ -46,6 +46,7 @@ struct AgentOptions {
   std::string resync = "60s";        // reconcile.resync
   std::string registration = "open"; // auth.registration
   std::string extra_yaml;            // appended verbatim (top-level keys not set above)
+  std::string store;                 // the store URL; empty: a private SQLite file in dir()
   std::string admin = "admin";       // init --admin: the first admin's username
   std::string admin_password = "admin password 1";
   // TLS on the loopback port: `init` writes a self-signed certificate (tls_cert()) and url()

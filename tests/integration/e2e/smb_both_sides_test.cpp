@@ -19,6 +19,7 @@
 #include "tests/integration/agent/host/accounts_guard.hpp"
 #include "tests/integration/e2e/smb_session.hpp"
 #include "tests/support/agent_process.hpp"
+#include "tests/support/etcd_fixture.hpp"
 #include "tests/support/require.hpp"
 #include "tests/support/smbd_fixture.hpp"
 #include "tests/support/test_user.hpp"
@@ -54,14 +55,16 @@ struct BothSides {
 
   // Starts smbd and the agent, registers the three and has alice create `space` (20 MiB, with
   // its share); false (a loud skip) when this machine lacks what it takes.
-  bool start(const std::string& space) {
+  bool start(const std::string& space, const std::string& store = {}) {
     if (!prerequisites()) {
       return false;
     }
     host.start();
     accounts = std::make_unique<test::SmbAccountsGuard>(
         test::SmbAccountsGuard{smbd.config_path(), {alice, bob, carol}});
-    auto started = test::AgentProcess::start(host.agent_options());
+    auto options = host.agent_options();
+    options.store = store;
+    auto started = test::AgentProcess::start(options);
     REQUIRE_MESSAGE(started.has_value(), test::error_text(started));
     agent = std::move(*started);
     for (const auto& [name, password] : passwords) {
@@ -243,4 +246,38 @@ TEST_CASE("e2e: space delete takes its shares with it and returns once the host 
   REQUIRE_MESSAGE(gone.exit_code == 0, gone.err);
   CHECK(w.include_text().find("[more]") == std::string::npos);
   CHECK(w.smb(w.alice, "more", "ls").find("NT_STATUS_") != std::string::npos);
+}
+
+// The same people on an agent whose store is a 3-member etcd cluster: what they see and what
+// smbd lets them do does not depend on the backend.
+TEST_CASE("e2e: on an etcd store, a grantee connects and a revoke shuts them out") {
+  if (!test::programs_available({"etcd"})) {
+    return;
+  }
+  test::EtcdCluster cluster;
+  SHARECTL_REQUIRE_OK(cluster.start());
+  BothSides w;
+  if (!w.start("docs", "etcd://" + cluster.endpoints() + "/e2e")) {
+    return;
+  }
+  const auto hello = test::make_file(w.files.path(), "hello.txt", 1000);
+  CHECK(w.smb(w.alice, "docs", "put " + hello.string() + " hello.txt").find("NT_STATUS_") ==
+        std::string::npos);
+  const auto before = w.smb(w.bob, "docs", "ls");
+  CHECK(before.find("hello.txt") == std::string::npos);
+  CHECK(before.find("NT_STATUS_") != std::string::npos);
+  const auto granted =
+      w.sharectl(w.alice, {"share", "grant", "docs", "--user", w.bob, "--level", "read", "--wait"});
+  REQUIRE_MESSAGE(granted.exit_code == 0, (granted.err + w.agent->log_tail()));
+  CHECK(w.smb(w.bob, "docs", "ls").find("hello.txt") != std::string::npos);
+  const auto listed = w.json(w.bob, {"share", "list"});
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0]["relation"] == "granted");
+  const auto revoked = w.sharectl(w.alice, {"share", "revoke", "docs", "--user", w.bob, "--wait"});
+  REQUIRE_MESSAGE(revoked.exit_code == 0, revoked.err);
+  CHECK(w.smb(w.bob, "docs", "ls").find("hello.txt") == std::string::npos);
+  CHECK(w.sharectl(w.carol, {"share", "show", "docs"}).exit_code == 5);
+  const auto deleted = w.sharectl(w.alice, {"space", "delete", "docs", "--yes"});
+  CHECK_MESSAGE(deleted.exit_code == 0, deleted.err);
+  CHECK(w.include_text().find("[docs]") == std::string::npos);
 }
