@@ -38,6 +38,9 @@ public:
   std::string_view backend() const override { return "etcd"; }
 
   Status transact(const std::function<Status(Tx&)>& fn) override {
+    // Writers of this process queue here instead of racing each other's head compares (as the
+    // SQLite backend's writer mutex); other agents' writers still race, and lose only a retry.
+    std::lock_guard writer(m_write_mutex);
     Revision committed = 0;
     auto done = m_kv.transact([&](KvTx& kv) -> Status {
       EtcdTx tx(kv, m_layout, true, m_clock);
@@ -300,6 +303,7 @@ private:
   KvStore m_kv;
   std::function<Timestamp()> m_clock;
 
+  std::mutex m_write_mutex;
   std::mutex m_seen_mutex;
   std::condition_variable m_seen_changed;
   Revision m_seen = 0;

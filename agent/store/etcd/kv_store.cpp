@@ -403,8 +403,10 @@ Result<std::int64_t> KvStore::transact(const std::function<Status(KvTx&)>& fn) {
       return *settled; // it was applied: never twice
     }
   }
-  return fail(ErrorCode::conflict,
-              fmt::format("the store changed under this transaction {} times in a row; try again",
+  // Busy rather than a conflict of the caller's making (the SQL backends' "busy" likewise).
+  return fail(ErrorCode::unavailable,
+              fmt::format("the store is busy: it changed under this transaction {} times in a "
+                          "row; try again",
                           m_options.max_attempts));
 }
 

@@ -109,7 +109,7 @@ private:
 
 // Options of a KvStore.
 struct KvStoreOptions {
-  int max_attempts = 64;                  // callback runs before giving up with conflict
+  int max_attempts = 64;                  // callback runs before giving up (unavailable)
   std::int64_t marker_ttl_seconds = 3600; // how long applied-markers live
 };
 
@@ -125,7 +125,7 @@ public:
 
   // Runs fn in a read-write transaction and commits its writes; returns the revision of the
   // commit (0 when fn wrote nothing or only bookkeeping). fn's error aborts without writing. Fails
-  // with conflict after max_attempts moved heads, bad_request for a change over k_max_ops
+  // with unavailable (busy) after max_attempts moved heads, bad_request for a change over k_max_ops
   // operations, unavailable when etcd does not answer (also when a commit's outcome could not be
   // decided).
   Result<std::int64_t> transact(const std::function<Status(KvTx&)>& fn);
