@@ -136,36 +136,14 @@ void EtcdTx::finish() {
 
 template <typename E>
 Result<E> EtcdTx::load(const Id& id) {
-  std::vector<std::string> keys{m_layout.doc(E::k_kind, id)};
-  if constexpr (k_touched<E>) {
-    keys.push_back(m_layout.touched(E::k_kind, id));
+  auto found = load_many<E>({id});
+  if (!found) {
+    return std::unexpected(found.error());
   }
-  if constexpr (k_kept<E>) {
-    keys.push_back(m_layout.kept(E::k_kind, id));
-  }
-  auto got = m_kv.get_many(keys);
-  if (!got) {
-    return std::unexpected(got.error());
-  }
-  if (!(*got)[0]) {
+  if (found->empty()) {
     return fail(ErrorCode::not_found, noun<E>() + " " + id + " does not exist");
   }
-  auto e = decode_document<E>(*(*got)[0]);
-  if (!e) {
-    return e;
-  }
-  std::size_t i = 1;
-  if constexpr (k_touched<E>) {
-    if (auto st = apply_touched(*e, (*got)[i++]); !st) {
-      return std::unexpected(st.error());
-    }
-  }
-  if constexpr (k_kept<E>) {
-    if (auto st = apply_kept(*e, (*got)[i++]); !st) {
-      return std::unexpected(st.error());
-    }
-  }
-  return e;
+  return std::move(found->front());
 }
 
 template <typename E>
@@ -509,51 +487,6 @@ Result<std::vector<E>> EtcdTx::list_impl(const ListQuery& q) {
   return out;
 }
 
-Result<Entity> EtcdTx::create_entity(Entity object) {
-  return std::visit(
-      [&](auto& e) -> Result<Entity> {
-        auto r = create_impl(std::move(e));
-        return r ? Result<Entity>(std::move(*r)) : std::unexpected(r.error());
-      },
-      object);
-}
-
-Result<Entity> EtcdTx::get_entity(Kind kind, const Id& id) {
-  return with_kind(kind, [&]<typename E>(std::type_identity<E>) -> Result<Entity> {
-    auto r = load<E>(id);
-    return r ? Result<Entity>(std::move(*r)) : std::unexpected(r.error());
-  });
-}
-
-Result<Entity> EtcdTx::update_entity(Entity object) {
-  return std::visit(
-      [&](auto& e) -> Result<Entity> {
-        auto r = update_impl(std::move(e));
-        return r ? Result<Entity>(std::move(*r)) : std::unexpected(r.error());
-      },
-      object);
-}
-
-Status EtcdTx::remove_entity(Kind kind, const Id& id, std::optional<Revision> expected) {
-  return with_kind(kind,
-                   [&]<typename E>(std::type_identity<E>) { return remove_impl<E>(id, expected); });
-}
-
-Result<std::vector<Entity>> EtcdTx::list_entities(Kind kind, const ListQuery& query) {
-  return with_kind(kind, [&]<typename E>(std::type_identity<E>) -> Result<std::vector<Entity>> {
-    auto r = list_impl<E>(query);
-    if (!r) {
-      return std::unexpected(r.error());
-    }
-    std::vector<Entity> out;
-    out.reserve(r->size());
-    for (auto& e : *r) {
-      out.emplace_back(std::move(e));
-    }
-    return out;
-  });
-}
-
 #define SHARECTL_ETCD_TX(E)                                                                        \
   template Result<E> EtcdTx::load<E>(const Id&);                                                   \
   template Result<std::vector<E>> EtcdTx::load_many<E>(const std::vector<Id>&);                    \
@@ -578,3 +511,5 @@ SHARECTL_ETCD_TX(JoinToken)
 #undef SHARECTL_ETCD_TX
 
 } // namespace sharectl::store::etcd
+
+template class sharectl::store::TxDispatch<sharectl::store::etcd::EtcdTx>;

@@ -3,9 +3,9 @@
 // (etcd_tx.cpp); the share ACL derived from grants and memberships (etcd_tx_access.cpp over
 // acl_rows.hpp); groups, bindings and audit (etcd_tx_groups.cpp); bookkeeping overlays, secrets
 // and list helpers (etcd_tx_bookkeeping.cpp); what a delete takes with it (etcd_tx_cleanup.cpp);
-// look-ups by natural key and host status (etcd_tx_lookups.cpp). The store revision is a counter kept in the head key's value: a change
-// reads N at its snapshot and writes N + 1 into the head, into every document it touches and
-// into its change-feed key.
+// look-ups by natural key and host status (etcd_tx_lookups.cpp). The store revision is a counter
+// kept in the head key's value: a change reads N at its snapshot and writes N + 1 into the head,
+// into every document it touches and into its change-feed key.
 #pragma once
 
 #include <functional>
@@ -18,7 +18,7 @@
 
 #include "agent/store/etcd/kv_store.hpp"
 #include "agent/store/etcd/layout.hpp"
-#include "agent/store/tx.hpp"
+#include "agent/store/tx_dispatch.hpp"
 
 namespace sharectl::store::etcd {
 
@@ -36,15 +36,10 @@ Head decode_head(const std::optional<KeyValue>& kv);
 // README.md "Mapping to etcd": hints are verified on read).
 inline constexpr std::size_t k_cleanup_budget = 48;
 
-class EtcdTx final : public Tx {
+class EtcdTx final : public TxDispatch<EtcdTx> {
 public:
   EtcdTx(KvTx& kv, const Layout& layout, bool writable, std::function<Timestamp()> clock);
 
-  Result<Entity> create_entity(Entity object) override;
-  Result<Entity> get_entity(Kind kind, const Id& id) override;
-  Result<Entity> update_entity(Entity object) override;
-  Status remove_entity(Kind kind, const Id& id, std::optional<Revision> expected) override;
-  Result<std::vector<Entity>> list_entities(Kind kind, const ListQuery& query) override;
   Result<Revision> set_status(Kind kind, const Id& id, ObjectStatus status, std::string message,
                               Revision observed_revision) override;
 
@@ -124,8 +119,13 @@ public:
   const Layout& keys() const { return m_layout; }
 
 private:
+  friend class TxDispatch<EtcdTx>;
   template <typename E>
   Result<E> create_impl(E e);
+  template <typename E>
+  Result<E> get_impl(const Id& id) {
+    return load<E>(id);
+  }
   template <typename E>
   Result<E> update_impl(E e);
   template <typename E>
@@ -148,3 +148,6 @@ private:
 };
 
 } // namespace sharectl::store::etcd
+
+// Instantiated once, in etcd_tx.cpp (where the *_impl templates are defined).
+extern template class sharectl::store::TxDispatch<sharectl::store::etcd::EtcdTx>;

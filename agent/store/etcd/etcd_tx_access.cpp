@@ -9,6 +9,52 @@ namespace sharectl::store::etcd {
 
 using namespace acl;
 
+namespace {
+
+// Writes the grant of a user or a group on a share at revision rev, with its reverse hint, and
+// marks the share for rendering: a new grant takes its first-row state from the share's
+// invitations setting, else new_rows; an existing one keeps its birth and changes its level.
+Result<Grant> put_grant(EtcdTx& tx, Revision rev, const Id& share_id, Kind grantee_kind,
+                        const Id& grantee, ShareLevel level, AclState new_rows) {
+  const Layout& l = tx.keys();
+  auto share = tx.load<Share>(share_id);
+  if (!share) {
+    return fail(ErrorCode::not_found, "grant: share " + share_id + " does not exist");
+  }
+  if (auto st = tx.ensure_exists(grantee_kind, grantee, "grant"); !st) {
+    return std::unexpected(st.error());
+  }
+  const bool user = grantee_kind == Kind::user;
+  const std::string key = user ? l.direct(share_id, grantee) : l.grant(share_id, grantee);
+  auto existing = tx.kv().get(key);
+  if (!existing) {
+    return std::unexpected(existing.error());
+  }
+  Grant g;
+  if (*existing) {
+    auto old = grant_of(**existing);
+    if (!old) {
+      return std::unexpected(old.error());
+    }
+    g = *old;
+  } else {
+    g.state0 = first_state(share->invitations, new_rows);
+    g.rev0 = rev;
+    g.created_at = tx.now();
+  }
+  g.level = level;
+  g.revision = rev;
+  g.updated_at = tx.now();
+  tx.kv().put(key, to_json(g));
+  tx.kv().put(user ? l.user_direct(grantee, share_id) : l.group_share(grantee, share_id), "");
+  if (auto st = tx.touch_shares({share_id}); !st) {
+    return std::unexpected(st.error());
+  }
+  return g;
+}
+
+} // namespace
+
 Status EtcdTx::touch_shares(const std::set<Id>& shares) {
   if (shares.empty()) {
     return {};
@@ -39,36 +85,9 @@ Result<AclEntry> EtcdTx::grant_user(const Id& share_id, const Id& user_id, Share
   if (!rev) {
     return std::unexpected(rev.error());
   }
-  auto share = load<Share>(share_id);
-  if (!share) {
-    return fail(ErrorCode::not_found, "grant: share " + share_id + " does not exist");
-  }
-  if (auto st = ensure_exists(Kind::user, user_id, "grant"); !st) {
-    return std::unexpected(st.error());
-  }
-  auto existing = m_kv.get(m_layout.direct(share_id, user_id));
-  if (!existing) {
-    return std::unexpected(existing.error());
-  }
-  Grant d;
-  if (*existing) {
-    auto old = grant_of(**existing);
-    if (!old) {
-      return std::unexpected(old.error());
-    }
-    d = *old;
-  } else {
-    d.state0 = first_state(share->invitations, new_rows);
-    d.rev0 = *rev;
-    d.created_at = now();
-  }
-  d.level = level;
-  d.revision = *rev;
-  d.updated_at = now();
-  m_kv.put(m_layout.direct(share_id, user_id), to_json(d));
-  m_kv.put(m_layout.user_direct(user_id, share_id), "");
-  if (auto st = touch_shares({share_id}); !st) {
-    return std::unexpected(st.error());
+  auto granted = put_grant(*this, *rev, share_id, Kind::user, user_id, level, new_rows);
+  if (!granted) {
+    return std::unexpected(granted.error());
   }
   auto rows = read_share_rows(*this, share_id, user_id);
   if (!rows) {
@@ -125,38 +144,11 @@ Result<GroupGrant> EtcdTx::grant_group(const Id& share_id, const Id& group_id, S
   if (!rev) {
     return std::unexpected(rev.error());
   }
-  auto share = load<Share>(share_id);
-  if (!share) {
-    return fail(ErrorCode::not_found, "grant: share " + share_id + " does not exist");
+  auto g = put_grant(*this, *rev, share_id, Kind::group, group_id, level, new_rows);
+  if (!g) {
+    return std::unexpected(g.error());
   }
-  if (auto st = ensure_exists(Kind::group, group_id, "grant"); !st) {
-    return std::unexpected(st.error());
-  }
-  auto existing = m_kv.get(m_layout.grant(share_id, group_id));
-  if (!existing) {
-    return std::unexpected(existing.error());
-  }
-  Grant g;
-  if (*existing) {
-    auto old = grant_of(**existing);
-    if (!old) {
-      return std::unexpected(old.error());
-    }
-    g = *old;
-  } else {
-    g.state0 = first_state(share->invitations, new_rows);
-    g.rev0 = *rev;
-    g.created_at = now();
-  }
-  g.level = level;
-  g.revision = *rev;
-  g.updated_at = now();
-  m_kv.put(m_layout.grant(share_id, group_id), to_json(g));
-  m_kv.put(m_layout.group_share(group_id, share_id), "");
-  if (auto st = touch_shares({share_id}); !st) {
-    return std::unexpected(st.error());
-  }
-  return GroupGrant{share_id, group_id, level, *rev, g.created_at, g.updated_at};
+  return GroupGrant{share_id, group_id, level, *rev, g->created_at, g->updated_at};
 }
 
 Status EtcdTx::revoke_group(const Id& share_id, const Id& group_id) {

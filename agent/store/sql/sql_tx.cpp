@@ -426,51 +426,6 @@ Result<std::vector<E>> SqlTx::list_impl(const ListQuery& q) {
   return select_many<E>(tail, params);
 }
 
-Result<Entity> SqlTx::create_entity(Entity object) {
-  return std::visit(
-      [&](auto& e) -> Result<Entity> {
-        auto r = create_impl(std::move(e));
-        return r ? Result<Entity>(std::move(*r)) : std::unexpected(r.error());
-      },
-      object);
-}
-
-Result<Entity> SqlTx::get_entity(Kind kind, const Id& id) {
-  return with_kind(kind, [&]<typename E>(std::type_identity<E>) -> Result<Entity> {
-    auto r = get_impl<E>(id);
-    return r ? Result<Entity>(std::move(*r)) : std::unexpected(r.error());
-  });
-}
-
-Result<Entity> SqlTx::update_entity(Entity object) {
-  return std::visit(
-      [&](auto& e) -> Result<Entity> {
-        auto r = update_impl(std::move(e));
-        return r ? Result<Entity>(std::move(*r)) : std::unexpected(r.error());
-      },
-      object);
-}
-
-Status SqlTx::remove_entity(Kind kind, const Id& id, std::optional<Revision> expected) {
-  return with_kind(kind,
-                   [&]<typename E>(std::type_identity<E>) { return remove_impl<E>(id, expected); });
-}
-
-Result<std::vector<Entity>> SqlTx::list_entities(Kind kind, const ListQuery& query) {
-  return with_kind(kind, [&]<typename E>(std::type_identity<E>) -> Result<std::vector<Entity>> {
-    auto r = list_impl<E>(query);
-    if (!r) {
-      return std::unexpected(r.error());
-    }
-    std::vector<Entity> out;
-    out.reserve(r->size());
-    for (auto& e : *r) {
-      out.emplace_back(std::move(e));
-    }
-    return out;
-  });
-}
-
 Result<Revision> SqlTx::set_status(Kind kind, const Id& id, ObjectStatus status,
                                    std::string message, Revision observed_revision) {
   return with_kind(kind, [&]<typename E>(std::type_identity<E>) -> Result<Revision> {
@@ -544,3 +499,5 @@ Result<JoinToken> SqlTx::find_join_token(const std::string& token_sha256) {
 }
 
 } // namespace sharectl::store::sql
+
+template class sharectl::store::TxDispatch<sharectl::store::sql::SqlTx>;

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "agent/store/sql/connection.hpp"
-#include "agent/store/tx.hpp"
+#include "agent/store/tx_dispatch.hpp"
 
 namespace sharectl::store::sql {
 
@@ -22,16 +22,11 @@ namespace sharectl::store::sql {
 Error to_error(const SqlError& error, std::string_view context);
 
 // One SQL transaction seen through Tx. Not thread-safe; lives inside one transaction.
-class SqlTx final : public Tx {
+class SqlTx final : public TxDispatch<SqlTx> {
 public:
   // A transaction on conn (already begun); writable false makes every write fail.
   SqlTx(Connection& conn, bool writable, std::function<Timestamp()> clock);
 
-  Result<Entity> create_entity(Entity object) override;
-  Result<Entity> get_entity(Kind kind, const Id& id) override;
-  Result<Entity> update_entity(Entity object) override;
-  Status remove_entity(Kind kind, const Id& id, std::optional<Revision> expected) override;
-  Result<std::vector<Entity>> list_entities(Kind kind, const ListQuery& query) override;
   Result<Revision> set_status(Kind kind, const Id& id, ObjectStatus status, std::string message,
                               Revision observed_revision) override;
 
@@ -106,6 +101,7 @@ public:
   Timestamp now() const { return m_clock(); }
 
 private:
+  friend class TxDispatch<SqlTx>;
   template <typename E>
   Result<E> create_impl(E e);
   template <typename E>
@@ -137,3 +133,6 @@ private:
 };
 
 } // namespace sharectl::store::sql
+
+// Instantiated once, in sql_tx.cpp (where the *_impl templates are defined).
+extern template class sharectl::store::TxDispatch<sharectl::store::sql::SqlTx>;
