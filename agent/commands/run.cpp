@@ -230,7 +230,6 @@ int run(const RunOptions& options) {
   if (auto started = reconciler.start(); !started) {
     log->error("AGENT-E003 cannot register this host: {}", started.error().message);
   }
-  sd_notifyf(0, "READY=1\nSTATUS=listening on port %u", static_cast<unsigned>((*server)->port()));
 
   using Steady = std::chrono::steady_clock;
   auto next_flush = Steady::now() + k_flush_interval;
@@ -251,6 +250,11 @@ int run(const RunOptions& options) {
                                      log->info("{}", message);
                                    }
                                  });
+  // The first beat at once (on etcd it is what makes this host alive), then every interval.
+  if (auto beat = heartbeat.beat(); !beat) {
+    log->warn("AGENT-W003 heartbeat not recorded: {}", beat.error().message);
+  }
+  sd_notifyf(0, "READY=1\nSTATUS=listening on port %u", static_cast<unsigned>((*server)->port()));
   auto next_beat = Steady::now() + reconcile::k_heartbeat_interval;
   int signal_number = 0;
   while (signal_number <= 0) {
@@ -276,6 +280,7 @@ int run(const RunOptions& options) {
   log->info("AGENT-I002 {} received; stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
   sd_notify(0, "STOPPING=1");
   reconciler.stop();
+  (*store)->release_server_alive(); // etcd: this host shows down at once
   (*server)->stop();
   flush_last_used(context, *log);
   log->info("AGENT-I004 stopped");

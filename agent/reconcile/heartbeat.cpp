@@ -132,11 +132,13 @@ Status Heartbeat::beat() {
   std::vector<model::FileSystem> filesystems;
   std::vector<model::Space> here;
   std::set<model::Id> existing;
+  model::Id server_id;
   auto read = m_store.view([&](store::Tx& tx) -> Status {
     auto server = tx.find_server(m_config.server.name);
     if (!server) {
       return std::unexpected(server.error());
     }
+    server_id = server->id;
     auto listed = tx.list<model::FileSystem>(store::ListQuery{server->id, 0});
     auto all = tx.list<model::Space>();
     if (!listed || !all) {
@@ -155,6 +157,12 @@ Status Heartbeat::beat() {
   });
   if (!read && read.error().code != ErrorCode::not_found) {
     return read; // not registered: reported by the transaction below
+  }
+  if (!server_id.empty()) {
+    // Where the store tracks liveness itself (etcd's lease), this beat renews it first.
+    if (auto alive = m_store.keep_server_alive(server_id, k_heartbeat_interval); !alive) {
+      return alive;
+    }
   }
   const std::vector<SpaceMeasure> spaces = m_usage.measure(filesystems, here);
   const auto now = m_clock.now();

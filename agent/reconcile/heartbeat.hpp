@@ -7,7 +7,9 @@
 // Only real changes take a revision: a filesystem whose capacity changed, a server row marked
 // down.
 // A server counts as up while its status is up and its last heartbeat is at most
-// k_missed_heartbeats intervals old (server_up); placement and the servers routes use that.
+// k_missed_heartbeats intervals old (server_up); placement and the servers routes use that. On
+// etcd each beat first renews the agent's lease (Store::keep_server_alive), and a server is read
+// up with a fresh heartbeat exactly while its lease lives, down otherwise.
 // Failures are values: a beat that cannot read /proc or the store says why and changes nothing.
 #pragma once
 

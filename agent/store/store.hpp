@@ -92,6 +92,18 @@ public:
   // of other processes by notification (PostgreSQL) or polling (SQLite).
   virtual Result<Revision> wait_for_change(Revision after, std::chrono::milliseconds timeout) = 0;
 
+  // Liveness of this process's server where the backend tracks it itself (etcd: one lease per
+  // agent with a TTL of 3 × interval holding an alive key, so `down` needs no comparison of
+  // clocks between hosts; a lease found expired is replaced). Called every heartbeat interval.
+  // A no-op where liveness is the heartbeat's timestamps (SQL).
+  virtual Status keep_server_alive(const Id& server_id, std::chrono::seconds interval) {
+    (void)server_id;
+    (void)interval;
+    return {};
+  }
+  // Ends that liveness at a clean stop (the server shows down at once). No-op on SQL.
+  virtual void release_server_alive() {}
+
   // The schema version of the database (0 = empty).
   virtual Result<int> schema_version() = 0;
 

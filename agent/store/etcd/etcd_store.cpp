@@ -159,6 +159,39 @@ public:
     }
   }
 
+  Status keep_server_alive(const Id& server_id, std::chrono::seconds interval) override {
+    std::lock_guard lock(m_alive_mutex);
+    if (m_alive_lease != 0) {
+      auto kept = m_gateway.lease_keepalive(m_alive_lease);
+      if (kept && kept->ttl > 0) {
+        return {};
+      }
+      if (!kept && kept.error().code != ErrorCode::not_found) {
+        return std::unexpected(kept.error());
+      }
+      m_alive_lease = 0; // expired (etcd answers TTL 0): grant a new one and register again
+    }
+    auto granted = m_gateway.lease_grant(3 * interval.count());
+    if (!granted) {
+      return std::unexpected(granted.error());
+    }
+    auto put = m_gateway.put(PutRequest::of(m_layout.alive(server_id), "", granted->id));
+    if (!put) {
+      (void)m_gateway.lease_revoke(granted->id);
+      return std::unexpected(put.error());
+    }
+    m_alive_lease = granted->id;
+    return {};
+  }
+
+  void release_server_alive() override {
+    std::lock_guard lock(m_alive_mutex);
+    if (m_alive_lease != 0) {
+      (void)m_gateway.lease_revoke(m_alive_lease); // its alive key goes with it
+      m_alive_lease = 0;
+    }
+  }
+
   Result<int> schema_version() override {
     auto read = read_schema();
     if (!read) {
@@ -308,6 +341,9 @@ private:
   std::condition_variable m_seen_changed;
   Revision m_seen = 0;
   std::atomic<Revision> m_seen_now{0};
+
+  std::mutex m_alive_mutex;
+  std::int64_t m_alive_lease = 0;
 
   std::mutex m_watch_mutex;
   std::unique_ptr<EtcdWatch> m_watch;

@@ -148,7 +148,7 @@ Result<E> EtcdTx::load(const Id& id) {
 
 template <typename E>
 Result<std::vector<E>> EtcdTx::load_many(const std::vector<Id>& ids) {
-  const std::size_t per = 1 + (k_touched<E> ? 1 : 0) + (k_kept<E> ? 1 : 0);
+  const std::size_t per = 1 + (k_touched<E> ? 1 : 0) + (k_kept<E> ? 1 : 0) + (k_alive<E> ? 1 : 0);
   std::vector<std::string> keys;
   keys.reserve(ids.size() * per);
   for (const auto& id : ids) {
@@ -158,6 +158,9 @@ Result<std::vector<E>> EtcdTx::load_many(const std::vector<Id>& ids) {
     }
     if constexpr (k_kept<E>) {
       keys.push_back(m_layout.kept(E::k_kind, id));
+    }
+    if constexpr (k_alive<E>) {
+      keys.push_back(m_layout.alive(id));
     }
   }
   auto got = m_kv.get_many(keys);
@@ -184,6 +187,9 @@ Result<std::vector<E>> EtcdTx::load_many(const std::vector<Id>& ids) {
       if (auto st = apply_kept(*e, (*got)[i++]); !st) {
         return std::unexpected(st.error());
       }
+    }
+    if constexpr (k_alive<E>) {
+      apply_alive(*e, (*got)[i++].has_value(), now());
     }
     out.push_back(std::move(*e));
   }

@@ -93,6 +93,15 @@ Status apply_kept(E& e, const std::optional<KeyValue>& kept) {
   return {};
 }
 
+void apply_alive(Server& server, bool alive, Timestamp now) {
+  if (alive) {
+    server.status = model::ServerStatus::up;
+    server.last_heartbeat = now;
+  } else {
+    server.status = model::ServerStatus::down;
+  }
+}
+
 template <typename E>
 void reset_kept(E& e) {
   if constexpr (std::is_same_v<E, Server>) {
@@ -120,7 +129,7 @@ Result<std::vector<E>> list_all(EtcdTx& tx) {
   if (!docs) {
     return std::unexpected(docs.error());
   }
-  std::map<Id, KeyValue> touched, kept;
+  std::map<Id, KeyValue> touched, kept, alive;
   auto index = [](const std::vector<KeyValue>& kvs, std::size_t skip, std::map<Id, KeyValue>& to) {
     for (const auto& kv : kvs) {
       to.emplace(kv.key.substr(skip), kv);
@@ -139,6 +148,13 @@ Result<std::vector<E>> list_all(EtcdTx& tx) {
       return std::unexpected(k.error());
     }
     index(*k, l.kept_all(E::k_kind).size(), kept);
+  }
+  if constexpr (k_alive<E>) {
+    auto a = tx.kv().range(l.alive_all());
+    if (!a) {
+      return std::unexpected(a.error());
+    }
+    index(*a, l.alive_all().size(), alive);
   }
   std::vector<E> out;
   out.reserve(docs->size());
@@ -160,6 +176,9 @@ Result<std::vector<E>> list_all(EtcdTx& tx) {
           return std::unexpected(st.error());
         }
       }
+    }
+    if constexpr (k_alive<E>) {
+      apply_alive(*e, alive.contains(e->id), tx.now());
     }
     out.push_back(std::move(*e));
   }

@@ -40,6 +40,9 @@ public:
   std::string kept(model::Kind kind, const model::Id& id) const { return kept_all(kind) + id; }
   std::string kept_all(model::Kind kind) const { return m_p + "/b/" + kind_part(kind) + "/"; }
   std::string secrets(const model::Id& user) const { return m_p + "/s/" + user; }
+  // A server's liveness: present while its agent's lease lives.
+  std::string alive(const model::Id& server) const { return alive_all() + server; }
+  std::string alive_all() const { return m_p + "/alive/"; }
 
   // Unique keys: P/i/<index>/<escaped value…> = id.
   std::string index(std::string_view name, const std::vector<std::string>& parts) const;
