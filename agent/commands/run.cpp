@@ -256,6 +256,7 @@ int run(const RunOptions& options) {
   }
   sd_notifyf(0, "READY=1\nSTATUS=listening on port %u", static_cast<unsigned>((*server)->port()));
   auto next_beat = Steady::now() + reconcile::k_heartbeat_interval;
+  auto next_maintenance = Steady::now() + store::k_maintenance_interval;
   int signal_number = 0;
   while (signal_number <= 0) {
     timespec wait{1, 0};
@@ -275,6 +276,17 @@ int run(const RunOptions& options) {
         log->warn("AGENT-W003 heartbeat not recorded: {}", beat.error().message);
       }
       next_beat = now + reconcile::k_heartbeat_interval;
+    }
+    if (now >= next_maintenance) {
+      auto warnings = (*store)->maintain();
+      if (!warnings) {
+        log->warn("AGENT-W005 store maintenance failed: {}", warnings.error().message);
+      } else {
+        for (const auto& warning : *warnings) {
+          log->warn("AGENT-W005 {}", warning);
+        }
+      }
+      next_maintenance = now + store::k_maintenance_interval;
     }
   }
   log->info("AGENT-I002 {} received; stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM");

@@ -20,6 +20,9 @@
 
 namespace sharectl::store {
 
+// How often the agent runs Store::maintain().
+inline constexpr std::chrono::minutes k_maintenance_interval{5};
+
 // One object changed at a revision (deleted = it is gone).
 struct Change {
   Revision revision = 0;
@@ -103,6 +106,13 @@ public:
   }
   // Ends that liveness at a clean stop (the server shows down at once). No-op on SQL.
   virtual void release_server_alive() {}
+
+  // Housekeeping a backend needs on a schedule (the agent calls it every
+  // k_maintenance_interval): etcd compacts its history — one agent of a cluster per interval,
+  // to the revision recorded one interval earlier, so watchers keep that much history — and
+  // warns as its database nears its space quota. Returns warnings to log (empty: none); a
+  // no-op on SQL.
+  virtual Result<std::vector<std::string>> maintain() { return std::vector<std::string>{}; }
 
   // The schema version of the database (0 = empty).
   virtual Result<int> schema_version() = 0;

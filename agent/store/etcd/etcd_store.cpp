@@ -22,6 +22,8 @@ namespace {
 // How many revisions the change feed keeps (as the SQL backends), pruned every 256th.
 constexpr Revision k_feed_retention = 100000;
 constexpr Revision k_prune_every = 256;
+// 80% of etcd's default space quota (2 GiB).
+constexpr std::int64_t k_quota_warning_bytes = std::int64_t{2} * 1024 * 1024 * 1024 / 10 * 8;
 
 class EtcdStore final : public Store {
 public:
@@ -192,6 +194,49 @@ public:
     }
   }
 
+  Result<std::vector<std::string>> maintain() override {
+    std::vector<std::string> warnings;
+    std::lock_guard lock(m_maintenance_mutex);
+    // Kubernetes' compactor: whoever still sees the marker at the version it saw last time wins
+    // this round, compacts to the revision recorded a round ago and records the current one.
+    TxnRequest round;
+    round.compare.push_back(
+        Compare::version(m_layout.maintenance(), CompareResult::equal, m_marker_version));
+    round.success.emplace_back(PutRequest::of(
+        m_layout.maintenance(), nlohmann::json{{"revision", m_marker_revision}}.dump()));
+    round.failure.emplace_back(RangeRequest::of_key(m_layout.maintenance()));
+    auto done = m_gateway.txn(round);
+    if (!done) {
+      return std::unexpected(done.error());
+    }
+    if (done->succeeded) {
+      ++m_marker_version;
+      if (m_marker_revision > 0) {
+        auto compacted = m_gateway.compact(m_marker_revision);
+        if (!compacted && compacted.error().code != ErrorCode::not_found) {
+          warnings.push_back("etcd compaction to revision " + std::to_string(m_marker_revision) +
+                             " failed: " + compacted.error().message);
+        }
+      }
+    } else {
+      const auto* range =
+          done->responses.empty() ? nullptr : std::get_if<RangeResponse>(&done->responses.front());
+      m_marker_version = range != nullptr && !range->kvs.empty() ? range->kvs.front().version : 0;
+    }
+    m_marker_revision = done->header.revision;
+    // The database size against etcd's default quota (--quota-backend-bytes, 2 GiB).
+    for (std::size_t i = 0; i < m_gateway.endpoints().size(); ++i) {
+      auto status = m_gateway.status(i);
+      if (status && status->db_size > k_quota_warning_bytes) {
+        warnings.push_back(fmt::format(
+            "etcd member {} holds {} MiB, past 80% of the default 2 GiB quota: defragment it "
+            "(etcdctl defrag) or raise --quota-backend-bytes before writes are refused",
+            m_gateway.endpoints()[i], status->db_size >> 20));
+      }
+    }
+    return warnings;
+  }
+
   Result<int> schema_version() override {
     auto read = read_schema();
     if (!read) {
@@ -341,6 +386,10 @@ private:
   std::condition_variable m_seen_changed;
   Revision m_seen = 0;
   std::atomic<Revision> m_seen_now{0};
+
+  std::mutex m_maintenance_mutex;
+  std::int64_t m_marker_version = 0;  // the compaction marker's version when last seen
+  std::int64_t m_marker_revision = 0; // etcd's revision then: the next round compacts to it
 
   std::mutex m_alive_mutex;
   std::int64_t m_alive_lease = 0;

@@ -135,3 +135,51 @@ TEST_SUITE("store") {
     CHECK_FALSE(seen.contains("during"));
   }
 }
+
+TEST_CASE("etcd maintenance: one agent per round compacts to the revision of the round before; "
+          "the change feed and waiters go on") {
+  if (!etcd::itest::etcd_available()) {
+    return;
+  }
+  test::EtcdCluster cluster;
+  SHARECTL_REQUIRE_OK(cluster.start());
+  auto a = open_on(cluster, "/maintenance");
+  auto b = open_on(cluster, "/maintenance");
+  auto parsed = etcd::parse_etcd_url("etcd://" + cluster.endpoints());
+  REQUIRE(parsed.has_value());
+  etcd::EtcdGateway gateway(*parsed);
+
+  SHARECTL_REQUIRE_OK(a->maintain()); // round 1: a records where history stands
+  const auto recorded = etcd::itest::current_revision(gateway);
+  SHARECTL_REQUIRE_OK(b->maintain()); // b lost the round: it only learns the marker
+  for (int i = 0; i < 5; ++i) {
+    SHARECTL_REQUIRE_OK(
+        conformance::create_one(*a, conformance::user_named("u" + std::to_string(i))));
+  }
+  auto warnings = a->maintain(); // round 2: a compacts to what round 1 recorded
+  SHARECTL_REQUIRE_OK(warnings);
+  CHECK(warnings->empty()); // a small database: no quota warning
+  etcd::RangeRequest old = etcd::RangeRequest::of_key("/maintenance/meta/head");
+  old.revision = recorded - 1;
+  auto gone = gateway.range(old);
+  REQUIRE_FALSE(gone.has_value());
+  CHECK(etcd::is_compacted(gone.error()));
+  old.revision = recorded; // kept: the compaction stopped there
+  CHECK(gateway.range(old).has_value());
+  SHARECTL_REQUIRE_OK(b->maintain()); // b finds a's mark of this round: compacts nothing
+
+  // The store's own feed is unaffected, and a waiter still wakes on another agent's write.
+  auto feed = a->changes_since(0);
+  SHARECTL_REQUIRE_OK(feed);
+  CHECK_FALSE(feed->compacted);
+  CHECK(feed->changes.size() == 5);
+  const auto base = *a->current_revision();
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    SHARECTL_CHECK_OK(conformance::create_one(*b, conformance::user_named("late")));
+  });
+  auto woke = a->wait_for_change(base, std::chrono::seconds(10));
+  writer.join();
+  SHARECTL_REQUIRE_OK(woke);
+  CHECK(*woke == base + 1);
+}
