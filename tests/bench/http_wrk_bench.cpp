@@ -11,8 +11,11 @@
 // answered (from the agent's /metrics), and login latency (POST /api/v1/apps, median
 // and p99) alone and while wrk loads GET /api/v1/apps.
 //
+// With --store postgres or etcd the agent's store is a private PostgreSQL server or 3-member etcd
+// cluster on loopback (tests/support fixtures) instead of SQLite: the same figures per backend.
+//
 // Usage: http_wrk_bench [--connections 64] [--threads 2] [--duration 5] [--rounds 3]
-//                       [--logins 40] [--log-level info|warn]
+//                       [--logins 40] [--log-level info|warn] [--store sqlite|postgres|etcd]
 #include <algorithm>
 #include <chrono>
 #include <csignal>
@@ -34,7 +37,9 @@
 #include "tests/bench/bench_support.hpp"
 #include "tests/support/agent_process.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/etcd_fixture.hpp"
 #include "tests/support/ports.hpp"
+#include "tests/support/postgres_fixture.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace sharectl;
@@ -51,6 +56,7 @@ struct Options {
   int rounds = 3;
   int logins = 40;
   std::string log_level = "info"; // the agent's log.level (info writes an access log line)
+  std::string store = "sqlite";   // sqlite | postgres | etcd
 };
 
 struct WrkResult {
@@ -185,13 +191,14 @@ http::HttpHeaders user_app(http::HttpClient& client, const std::string& base,
           {"Authorization", "Bearer " + app["token"].get<std::string>()}};
 }
 
-// Seeds `count` ready spaces (each with its share) of `owner_id` on a placeholder host.
+// Seeds `count` ready spaces (each with its share) of `owner_id` on a placeholder host, one
+// space per transaction (etcd takes at most 128 operations in one).
 void seed_spaces(const std::string& store_url, const std::string& owner_id, int count) {
   auto store = store::open_store(store_url);
   if (!store) {
     die("cannot open the store: " + store.error().message);
   }
-  auto done = (*store)->transact([&](store::Tx& tx) -> Status {
+  auto fs_id = (*store)->transact_result([&](store::Tx& tx) -> Result<model::Id> {
     model::Server server;
     server.name = "bench-host";
     server.address = "192.0.2.1";
@@ -207,12 +214,18 @@ void seed_spaces(const std::string& store_url, const std::string& owner_id, int 
     if (!created_fs) {
       return std::unexpected(created_fs.error());
     }
-    for (int i = 0; i < count; ++i) {
+    return created_fs->id;
+  });
+  if (!fs_id) {
+    die("cannot seed a filesystem: " + fs_id.error().message);
+  }
+  for (int i = 0; i < count; ++i) {
+    auto done = (*store)->transact([&](store::Tx& tx) -> Status {
       model::Space space;
       space.owner_id = owner_id;
       space.name = "space" + std::to_string(i);
       space.size_bytes = 1ULL << 30;
-      space.filesystem_id = created_fs->id;
+      space.filesystem_id = *fs_id;
       space.status = model::ObjectStatus::ready;
       auto stored = tx.create(space);
       if (!stored) {
@@ -221,14 +234,12 @@ void seed_spaces(const std::string& store_url, const std::string& owner_id, int 
       model::Share share;
       share.name = "bench-share" + std::to_string(i);
       share.space_id = stored->id;
-      if (auto made = tx.create(share); !made) {
-        return std::unexpected(made.error());
-      }
+      auto made = tx.create(share);
+      return made ? Status{} : std::unexpected(made.error());
+    });
+    if (!done) {
+      die("cannot seed spaces: " + done.error().message);
     }
-    return {};
-  });
-  if (!done) {
-    die("cannot seed spaces: " + done.error().message);
   }
 }
 
@@ -276,6 +287,13 @@ int run(int argc, char** argv) {
       o.log_level = argv[i + 1];
       continue;
     }
+    if (flag == "--store") {
+      o.store = argv[i + 1];
+      if (o.store != "sqlite" && o.store != "postgres" && o.store != "etcd") {
+        die("--store: sqlite, postgres or etcd");
+      }
+      continue;
+    }
     const int value = std::stoi(argv[i + 1]);
     if (flag == "--connections") {
       o.connections = value;
@@ -308,8 +326,25 @@ int run(int argc, char** argv) {
     die("the bare server did not start (build the http_bare_server_bench target)");
   }
 
-  // The agent, its users and 20 spaces.
+  // The store, unless SQLite in the agent's directory.
+  std::unique_ptr<test::PostgresServer> postgres;
+  std::unique_ptr<test::EtcdCluster> etcd;
   test::AgentOptions agent_options;
+  if (o.store == "postgres") {
+    postgres = std::make_unique<test::PostgresServer>();
+    if (auto started = postgres->start(); !started) {
+      die("PostgreSQL did not start: " + started.error().message);
+    }
+    agent_options.store = postgres->url();
+  } else if (o.store == "etcd") {
+    etcd = std::make_unique<test::EtcdCluster>();
+    if (auto started = etcd->start(); !started) {
+      die("etcd did not start: " + started.error().message);
+    }
+    agent_options.store = "etcd://" + etcd->endpoints() + "/bench";
+  }
+
+  // The agent, its users and 20 spaces.
   agent_options.extra_yaml = "log:\n  level: " + o.log_level + "\n";
   auto agent = test::AgentProcess::start(agent_options);
   if (!agent) {
@@ -323,7 +358,7 @@ int run(int argc, char** argv) {
   if (auto stopped = (*agent)->stop(); !stopped || *stopped != 0) {
     die("the agent did not stop cleanly");
   }
-  seed_spaces("sqlite://" + ((*agent)->dir() / "state" / "state.db").string(), reader_id, 20);
+  seed_spaces((*agent)->store_url(), reader_id, 20);
   if (auto restarted = (*agent)->restart(); !restarted) {
     die("the agent did not restart: " + restarted.error().message);
   }
@@ -369,8 +404,8 @@ int run(int argc, char** argv) {
   }
 
   std::printf("wrk -t%d -c%d -d%ds, median of %d interleaved rounds (same build, same run), "
-              "agent log.level %s\n",
-              o.threads, o.connections, o.duration, o.rounds, o.log_level.c_str());
+              "agent log.level %s, store %s\n",
+              o.threads, o.connections, o.duration, o.rounds, o.log_level.c_str(), o.store.c_str());
   std::printf("%-26s %10s %9s %9s %8s %17s %11s\n", "endpoint", "req/s", "p50 ms", "p99 ms",
               "ratio", "server CPU/req", "from cache");
   double bare_rps = 0;
