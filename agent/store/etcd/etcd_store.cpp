@@ -89,7 +89,11 @@ public:
   Result<ChangeSet> changes_since(Revision after, std::size_t limit) override {
     ChangeSet out;
     auto st = m_kv.view([&](KvTx& kv) -> Status {
-      out.revision = decode_head(kv.head()).revision;
+      auto head = kv.get(m_layout.head());
+      if (!head) {
+        return std::unexpected(head.error());
+      }
+      out.revision = decode_head(*head).revision;
       auto floor = kv.get(m_layout.feed_floor());
       if (!floor) {
         return std::unexpected(floor.error());

@@ -48,6 +48,20 @@ bool KvTx::erased_by_prefix(const std::string& key) const {
                              [&](const std::string& prefix) { return has_prefix(key, prefix); });
 }
 
+std::optional<std::optional<KeyValue>> KvTx::read_before(const std::string& key) const {
+  if (const auto it = m_read.find(key); it != m_read.end()) {
+    return it->second;
+  }
+  for (const auto& [prefix, kvs] : m_ranged) {
+    if (has_prefix(key, prefix)) {
+      const auto at = std::ranges::lower_bound(kvs, key, {}, &KeyValue::key);
+      return at != kvs.end() && at->key == key ? std::optional<KeyValue>(*at)
+                                               : std::optional<KeyValue>();
+    }
+  }
+  return std::nullopt;
+}
+
 Result<std::optional<KeyValue>> KvTx::get(const std::string& key) {
   if (auto it = m_writes.find(key); it != m_writes.end()) {
     if (!it->second) {
@@ -61,29 +75,40 @@ Result<std::optional<KeyValue>> KvTx::get(const std::string& key) {
   if (erased_by_prefix(key)) {
     return std::optional<KeyValue>();
   }
+  if (auto known = read_before(key)) {
+    return *known;
+  }
   RangeRequest request = RangeRequest::of_key(key);
-  request.revision = m_revision;
+  request.revision = m_revision; // 0 in a view before its first read: latest
   auto read = m_client.range(request);
   if (!read) {
     return std::unexpected(read.error());
   }
-  if (read->kvs.empty()) {
-    return std::optional<KeyValue>();
+  pin(read->header.revision);
+  std::optional<KeyValue> found;
+  if (!read->kvs.empty()) {
+    found = std::move(read->kvs.front());
   }
-  return std::optional<KeyValue>(std::move(read->kvs.front()));
+  m_read[key] = found;
+  return found;
 }
 
 Result<std::vector<KeyValue>> KvTx::range(const std::string& prefix) {
-  RangeRequest request = RangeRequest::of_prefix(prefix);
-  request.revision = m_revision;
-  auto read = m_client.range(request);
-  if (!read) {
-    return std::unexpected(read.error());
+  auto cached = m_ranged.find(prefix);
+  if (cached == m_ranged.end()) {
+    RangeRequest request = RangeRequest::of_prefix(prefix);
+    request.revision = m_revision; // 0 in a view before its first read: latest
+    auto read = m_client.range(request);
+    if (!read) {
+      return std::unexpected(read.error());
+    }
+    pin(read->header.revision);
+    cached = m_ranged.emplace(prefix, std::move(read->kvs)).first; // sorted by key
   }
   std::map<std::string, KeyValue> merged;
-  for (auto& kv : read->kvs) {
+  for (const auto& kv : cached->second) {
     if (!erased_by_prefix(kv.key)) {
-      merged.emplace(kv.key, std::move(kv));
+      merged.emplace(kv.key, kv);
     }
   }
   for (auto it = m_writes.lower_bound(prefix);
@@ -137,7 +162,11 @@ Result<std::vector<std::optional<KeyValue>>> KvTx::get_many(const std::vector<st
         kv.value = *it->second;
         out[i] = std::move(kv);
       }
-    } else if (!erased_by_prefix(keys[i])) {
+    } else if (erased_by_prefix(keys[i])) {
+      continue;
+    } else if (auto known = read_before(keys[i])) {
+      out[i] = *known;
+    } else {
       remote.push_back(i);
     }
   }
@@ -146,26 +175,29 @@ Result<std::vector<std::optional<KeyValue>>> KvTx::get_many(const std::vector<st
     const std::size_t last = std::min(remote.size(), first + k_batch);
     if (last - first == 1) {
       RangeRequest request = RangeRequest::of_key(keys[remote[first]]);
-      request.revision = m_revision;
+      request.revision = m_revision; // 0 in a view before its first read: latest
       auto read = m_client.range(request);
       if (!read) {
         return std::unexpected(read.error());
       }
+      pin(read->header.revision);
       if (!read->kvs.empty()) {
         out[remote[first]] = std::move(read->kvs.front());
       }
+      m_read[keys[remote[first]]] = out[remote[first]];
       continue;
     }
     TxnRequest batch;
     for (std::size_t j = first; j < last; ++j) {
       RangeRequest request = RangeRequest::of_key(keys[remote[j]]);
-      request.revision = m_revision;
+      request.revision = m_revision; // 0 in a view before its first read: latest
       batch.success.emplace_back(std::move(request));
     }
     auto read = m_client.txn(batch);
     if (!read) {
       return std::unexpected(read.error());
     }
+    pin(read->header.revision);
     if (read->responses.size() != last - first) {
       return fail(ErrorCode::internal, "etcd answered a batch of reads with the wrong count");
     }
@@ -174,14 +206,19 @@ Result<std::vector<std::optional<KeyValue>>> KvTx::get_many(const std::vector<st
       if (range != nullptr && !range->kvs.empty()) {
         out[remote[j]] = std::move(range->kvs.front());
       }
+      m_read[keys[remote[j]]] = out[remote[j]];
     }
   }
   return out;
 }
 
 Result<RangeResponse> KvTx::scan(RangeRequest request) {
-  request.revision = m_revision;
-  return m_client.range(request);
+  request.revision = m_revision; // 0 in a view before its first read: latest
+  auto read = m_client.range(request);
+  if (read) {
+    pin(read->header.revision);
+  }
+  return read;
 }
 
 void KvTx::erase_prefix(const std::string& prefix) {
@@ -205,7 +242,7 @@ Result<std::vector<RequestOp>> KvTx::operations() {
     // A put under the prefix: delete what the prefix held at R key by key instead (the head
     // compare guarantees nothing was added since R).
     RangeRequest request = RangeRequest::of_prefix(prefix);
-    request.revision = m_revision;
+    request.revision = m_revision; // 0 in a view before its first read: latest
     request.keys_only = true;
     auto held = m_client.range(request);
     if (!held) {
@@ -294,11 +331,8 @@ Result<std::int64_t> KvStore::lease() {
 }
 
 Status KvStore::view(const std::function<Status(KvTx&)>& fn) {
-  auto begun = begin();
-  if (!begun) {
-    return std::unexpected(begun.error());
-  }
-  KvTx tx(m_client, begun->revision, std::move(begun->head), "");
+  // No head read: the first read fixes the snapshot (every later one is at its revision).
+  KvTx tx(m_client, 0, std::nullopt, "");
   if (auto st = fn(tx); !st) {
     return st;
   }

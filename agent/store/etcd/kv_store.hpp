@@ -50,7 +50,8 @@ std::unique_ptr<KvClient> gateway_kv_client(EtcdGateway& gateway);
 // One transaction's view and buffered writes. Keys are full keys (with the store's prefix).
 class KvTx {
 public:
-  // The revision every read of this transaction is at.
+  // The revision every read of this transaction is at (in a view: fixed by its first read; 0
+  // before it).
   std::int64_t read_revision() const { return m_revision; }
   // The key as of R with this transaction's writes applied; nullopt when absent.
   Result<std::optional<KeyValue>> get(const std::string& key);
@@ -78,7 +79,7 @@ public:
   bool changes() const {
     return !m_erased_prefixes.empty() || m_writes.size() > m_bookkeeping.size();
   }
-  // The head key as read at R (nullopt before the first change).
+  // The head key as read at R (nullopt before the first change; in a view: not read, nullopt).
   const std::optional<KeyValue>& head() const { return m_head; }
   // The id this transaction's change commits under (its marker key names it).
   const std::string& change_id() const { return m_change_id; }
@@ -92,6 +93,14 @@ private:
       : m_client(client), m_revision(revision), m_head(std::move(head)),
         m_change_id(std::move(change_id)) {}
   bool erased_by_prefix(const std::string& key) const;
+  // Fixes the snapshot at the first read's revision (views start without one).
+  void pin(std::int64_t revision) {
+    if (m_revision == 0) {
+      m_revision = revision;
+    }
+  }
+  // The key at R from what this transaction already read; nullopt when it has not read it.
+  std::optional<std::optional<KeyValue>> read_before(const std::string& key) const;
   // The etcd operations of the buffered writes (prefix deletes that cover a buffered put become
   // deletes of the keys they held at R, since etcd refuses a key written twice in one txn).
   Result<std::vector<RequestOp>> operations();
@@ -104,7 +113,11 @@ private:
   std::map<std::string, std::optional<std::string>> m_writes; // nullopt: deleted
   std::vector<std::string> m_erased_prefixes;
   std::set<std::string> m_bookkeeping; // keys of m_writes that are bookkeeping puts
-  std::set<std::string> m_guards;      // keys a bookkeeping-only commit requires to exist
+  // What this transaction read at R (immutable at a fixed revision): a key read twice, or read
+  // after a range that held it, costs one request.
+  std::map<std::string, std::optional<KeyValue>> m_read;
+  std::map<std::string, std::vector<KeyValue>> m_ranged; // prefix → its keys at R
+  std::set<std::string> m_guards; // keys a bookkeeping-only commit requires to exist
 };
 
 // Options of a KvStore.
@@ -130,7 +143,8 @@ public:
   // decided).
   Result<std::int64_t> transact(const std::function<Status(KvTx&)>& fn);
 
-  // Runs fn on a snapshot (its writes are refused with bad_request at the end).
+  // Runs fn on a snapshot, fixed by its first read (its writes are refused with bad_request at
+  // the end).
   Status view(const std::function<Status(KvTx&)>& fn);
 
   // The store revision: the head's mod_revision (0 before the first change).

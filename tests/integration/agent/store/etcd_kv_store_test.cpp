@@ -135,14 +135,25 @@ TEST_CASE("etcd kv store: snapshot reads, own writes, prefix deletes, one revisi
   CHECK(held->kvs[0].key == "/kv/a/9");
   CHECK(held->kvs[0].mod_revision == *second);
 
-  // A view is one snapshot: a write landing meanwhile is not seen by its later reads.
+  // A view is one snapshot, fixed by its first read: a write landing meanwhile is not seen by
+  // its later reads, of that key or of any other.
+  const std::string nine = held->kvs[0].value;
   SHARECTL_REQUIRE_OK(store.view([&](KvTx& tx) -> Status {
     auto before = tx.get("/kv/b");
     REQUIRE(before.has_value());
     put(gateway, "/kv/b", "changed");
+    put(gateway, "/kv/a/9", "changed too");
     auto again = tx.get("/kv/b");
     REQUIRE(again.has_value());
     CHECK((*again)->value == "bee");
+    auto other = tx.get("/kv/a/9"); // never read before in this view
+    REQUIRE(other.has_value());
+    REQUIRE(other->has_value());
+    CHECK((*other)->value == nine);
+    auto listed = tx.range("/kv/a/");
+    REQUIRE(listed.has_value());
+    REQUIRE(listed->size() == 1);
+    CHECK(listed->front().value == nine);
     return {};
   }));
   CHECK(value_of(store, "/kv/b") == "changed");
