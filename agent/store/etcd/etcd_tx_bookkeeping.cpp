@@ -336,13 +336,25 @@ Result<std::map<Id, std::string>> EtcdTx::first_share_names(const std::optional<
     if (!spaces) {
       return std::unexpected(spaces.error());
     }
+    std::vector<std::string> prefixes;
     for (const auto& space : *spaces) {
-      auto of_space = list<Share>(ListQuery{space.id, 0});
-      if (!of_space) {
-        return std::unexpected(of_space.error());
-      }
-      shares.insert(shares.end(), of_space->begin(), of_space->end());
+      prefixes.push_back(m_layout.children(Kind::share, space.id));
     }
+    auto children = m_kv.range_many(prefixes); // one request for every space's shares
+    if (!children) {
+      return std::unexpected(children.error());
+    }
+    std::vector<Id> ids;
+    for (std::size_t i = 0; i < prefixes.size(); ++i) {
+      for (const auto& kv : (*children)[i]) {
+        ids.push_back(kv.key.substr(prefixes[i].size()));
+      }
+    }
+    auto loaded = load_many<Share>(ids);
+    if (!loaded) {
+      return std::unexpected(loaded.error());
+    }
+    shares = std::move(*loaded);
   } else {
     auto all = list_all<Share>(*this);
     if (!all) {

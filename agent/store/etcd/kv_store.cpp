@@ -130,6 +130,48 @@ Result<std::vector<KeyValue>> KvTx::range(const std::string& prefix) {
   return out;
 }
 
+Result<std::vector<std::vector<KeyValue>>>
+KvTx::range_many(const std::vector<std::string>& prefixes) {
+  std::vector<std::string> unread;
+  for (const auto& prefix : prefixes) {
+    if (!m_ranged.contains(prefix) && std::ranges::find(unread, prefix) == unread.end()) {
+      unread.push_back(prefix);
+    }
+  }
+  constexpr std::size_t k_batch = 128; // etcd's default --max-txn-ops
+  for (std::size_t first = 0; unread.size() > 1 && first < unread.size(); first += k_batch) {
+    const std::size_t last = std::min(unread.size(), first + k_batch);
+    TxnRequest batch;
+    for (std::size_t j = first; j < last; ++j) {
+      RangeRequest request = RangeRequest::of_prefix(unread[j]);
+      request.revision = m_revision;
+      batch.success.emplace_back(std::move(request));
+    }
+    auto read = m_client.txn(batch);
+    if (!read) {
+      return std::unexpected(read.error());
+    }
+    pin(read->header.revision);
+    if (read->responses.size() != last - first) {
+      return fail(ErrorCode::internal, "etcd answered a batch of reads with the wrong count");
+    }
+    for (std::size_t j = first; j < last; ++j) {
+      auto* range = std::get_if<RangeResponse>(&read->responses[j - first]);
+      m_ranged[unread[j]] = range != nullptr ? std::move(range->kvs) : std::vector<KeyValue>{};
+    }
+  }
+  std::vector<std::vector<KeyValue>> out;
+  out.reserve(prefixes.size());
+  for (const auto& prefix : prefixes) {
+    auto listed = range(prefix); // from what was just read, with this transaction's writes
+    if (!listed) {
+      return std::unexpected(listed.error());
+    }
+    out.push_back(std::move(*listed));
+  }
+  return out;
+}
+
 void KvTx::put(const std::string& key, std::string value) {
   m_writes[key] = std::move(value);
   m_bookkeeping.erase(key);

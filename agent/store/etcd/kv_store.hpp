@@ -57,6 +57,8 @@ public:
   Result<std::optional<KeyValue>> get(const std::string& key);
   // Every key with this prefix as of R with this transaction's writes applied, by key.
   Result<std::vector<KeyValue>> range(const std::string& prefix);
+  // range() of each prefix, in order, with one etcd request per 128 prefixes not read before.
+  Result<std::vector<std::vector<KeyValue>>> range_many(const std::vector<std::string>& prefixes);
   // Buffers a write of key (its KeyValue reads back with mod_revision 0 until committed).
   void put(const std::string& key, std::string value);
   // Buffers a delete of key.
