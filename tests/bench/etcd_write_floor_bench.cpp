@@ -22,7 +22,7 @@
 #include "agent/store/etcd/gateway.hpp"
 #include "agent/store/store.hpp"
 #include "common/http/client.hpp"
-#include "tests/bench/bench_support.hpp"
+#include "tests/bench/bench_stores.hpp"
 #include "tests/support/agent_process.hpp"
 #include "tests/support/etcd_fixture.hpp"
 
@@ -31,6 +31,7 @@ using Clock = std::chrono::steady_clock;
 using bench::die;
 using bench::median;
 using bench::ms_since;
+using bench::percentile;
 
 namespace {
 
@@ -87,11 +88,6 @@ std::map<std::string, double> etcd_requests(const test::EtcdCluster& cluster) {
   return out;
 }
 
-double p90(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values.empty() ? 0 : values[(values.size() * 9) / 10 - (values.size() >= 10 ? 1 : 0)];
-}
-
 int run(int argc, char** argv) {
   int creates = 30;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -129,28 +125,11 @@ int run(int argc, char** argv) {
   if (!store) {
     die("cannot open the store: " + store.error().message);
   }
-  auto host_id = (*store)->transact_result([](store::Tx& tx) -> Result<model::Id> {
-    model::Server server;
-    server.name = "floor-host";
-    server.address = "192.0.2.1";
-    auto host = tx.create(server);
-    if (!host) {
-      return std::unexpected(host.error());
-    }
-    model::FileSystem fs;
-    fs.server_id = host->id;
-    fs.path = "/nonexistent/floor";
-    fs.capacity_bytes = 1ULL << 50;
-    auto made = tx.create(fs);
-    return made ? Result<model::Id>(host->id) : std::unexpected(made.error());
-  });
-  if (!host_id) {
-    die("cannot seed the host: " + host_id.error().message);
-  }
+  const model::Id host_id = bench::seed_host(**store, "floor-host").id;
   std::atomic<bool> stop{false};
   std::thread lease([&] {
     while (!stop) {
-      (void)(*store)->keep_server_alive(*host_id, std::chrono::seconds(5));
+      (void)(*store)->keep_server_alive(host_id, std::chrono::seconds(5));
       for (int i = 0; i < 20 && !stop; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
@@ -218,9 +197,10 @@ int run(int argc, char** argv) {
   std::printf("space create on a 3-member etcd: %zu keys written (%zu bytes of values)\n",
               sizes.size(), bytes);
   std::printf("%-34s %10s %10s\n", "", "median ms", "p90 ms");
-  std::printf("%-34s %10.2f %10.2f\n", "POST /api/v1/spaces (agent)", median(api), p90(api));
+  std::printf("%-34s %10.2f %10.2f\n", "POST /api/v1/spaces (agent)", median(api),
+              percentile(api, 0.9));
   std::printf("%-34s %10.2f %10.2f\n", "same keys, one etcd txn (floor)", median(floor),
-              p90(floor));
+              percentile(floor, 0.9));
   std::printf("ratio agent / etcd: %.2f (goal <= 3)\n", median(api) / median(floor));
   std::printf("etcd requests per API space create (mean; includes the agent's background work):");
   for (const auto& [method, n] : per_create) {
@@ -236,10 +216,5 @@ int run(int argc, char** argv) {
 } // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "etcd_write_floor_bench: %s\n", e.what());
-    return 1;
-  }
+  return bench::guarded_main("etcd_write_floor_bench", run, argc, argv);
 }

@@ -34,7 +34,7 @@
 #include "agent/store/store.hpp"
 #include "common/http/client.hpp"
 #include "common/util/process.hpp"
-#include "tests/bench/bench_support.hpp"
+#include "tests/bench/bench_stores.hpp"
 #include "tests/support/agent_process.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/etcd_fixture.hpp"
@@ -46,6 +46,7 @@ using namespace sharectl;
 using Clock = std::chrono::steady_clock;
 using bench::die;
 using bench::median;
+using bench::percentile;
 
 namespace {
 
@@ -154,15 +155,6 @@ WrkResult run_wrk(const Options& o, const std::string& url, const std::vector<st
   return out;
 }
 
-double percentile(std::vector<double> values, double p) {
-  std::sort(values.begin(), values.end());
-  if (values.empty()) {
-    return 0;
-  }
-  const auto index = static_cast<std::size_t>(p * static_cast<double>(values.size() - 1) + 0.5);
-  return values[std::min(index, values.size() - 1)];
-}
-
 // A request that must succeed with `status`; the parsed JSON body.
 nlohmann::json must(http::HttpClient& client, const std::string& method, const std::string& url,
                     const http::HttpHeaders& headers, const std::string& body, int status) {
@@ -198,23 +190,10 @@ void seed_spaces(const std::string& store_url, const std::string& owner_id, int 
   if (!store) {
     die("cannot open the store: " + store.error().message);
   }
-  auto fs_id = (*store)->transact_result([&](store::Tx& tx) -> Result<model::Id> {
-    model::Server server;
-    server.name = "bench-host";
-    server.address = "192.0.2.1";
-    auto host = tx.create(server);
-    if (!host) {
-      return std::unexpected(host.error());
-    }
-    model::FileSystem fs;
-    fs.server_id = host->id;
-    fs.path = "/nonexistent/bench";
-    fs.capacity_bytes = 1ULL << 40;
-    auto created_fs = tx.create(fs);
-    if (!created_fs) {
-      return std::unexpected(created_fs.error());
-    }
-    return created_fs->id;
+  const model::Server host = bench::seed_host(**store, "bench-host");
+  auto fs_id = (*store)->view_result([&](store::Tx& tx) -> Result<model::Id> {
+    auto fs = tx.find_filesystem(host.id, "/nonexistent/bench-host");
+    return fs ? Result<model::Id>(fs->id) : std::unexpected(fs.error());
   });
   if (!fs_id) {
     die("cannot seed a filesystem: " + fs_id.error().message);
@@ -327,22 +306,9 @@ int run(int argc, char** argv) {
   }
 
   // The store, unless SQLite in the agent's directory.
-  std::unique_ptr<test::PostgresServer> postgres;
-  std::unique_ptr<test::EtcdCluster> etcd;
+  const bench::BenchStore backing(o.store);
   test::AgentOptions agent_options;
-  if (o.store == "postgres") {
-    postgres = std::make_unique<test::PostgresServer>();
-    if (auto started = postgres->start(); !started) {
-      die("PostgreSQL did not start: " + started.error().message);
-    }
-    agent_options.store = postgres->url();
-  } else if (o.store == "etcd") {
-    etcd = std::make_unique<test::EtcdCluster>();
-    if (auto started = etcd->start(); !started) {
-      die("etcd did not start: " + started.error().message);
-    }
-    agent_options.store = "etcd://" + etcd->endpoints() + "/bench";
-  }
+  agent_options.store = backing.url;
 
   // The agent, its users and 20 spaces.
   agent_options.extra_yaml = "log:\n  level: " + o.log_level + "\n";
@@ -450,10 +416,5 @@ int run(int argc, char** argv) {
 } // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) { // die(): fixtures were stopped on the way out
-    std::fprintf(stderr, "http_wrk_bench: %s\n", e.what());
-    return 1;
-  }
+  return bench::guarded_main("http_wrk_bench", run, argc, argv);
 }

@@ -22,16 +22,15 @@
 
 #include "agent/store/store.hpp"
 #include "common/http/client.hpp"
-#include "tests/bench/bench_support.hpp"
+#include "tests/bench/bench_stores.hpp"
 #include "tests/support/agent_process.hpp"
-#include "tests/support/etcd_fixture.hpp"
-#include "tests/support/postgres_fixture.hpp"
 
 using namespace sharectl;
 using Clock = std::chrono::steady_clock;
 using bench::die;
 using bench::median;
 using bench::ms_since;
+using bench::percentile;
 
 namespace {
 
@@ -41,14 +40,6 @@ struct User {
   std::vector<std::string> shares; // made by this run, newest last
   std::mutex mutex;
 };
-
-double percentile(std::vector<double> values, double p) {
-  if (values.empty()) {
-    return 0;
-  }
-  std::sort(values.begin(), values.end());
-  return values[std::min(values.size() - 1, static_cast<std::size_t>(p * values.size()))];
-}
 
 int run(int argc, char** argv) {
   std::string backend = "sqlite";
@@ -67,24 +58,9 @@ int run(int argc, char** argv) {
       die("unknown option " + flag);
     }
   }
-  std::unique_ptr<test::PostgresServer> postgres;
-  std::unique_ptr<test::EtcdCluster> etcd;
+  const bench::BenchStore backing(backend, "/mixed");
   test::AgentOptions options;
-  if (backend == "postgres") {
-    postgres = std::make_unique<test::PostgresServer>();
-    if (auto started = postgres->start(); !started) {
-      die("PostgreSQL did not start: " + started.error().message);
-    }
-    options.store = postgres->url();
-  } else if (backend == "etcd") {
-    etcd = std::make_unique<test::EtcdCluster>();
-    if (auto started = etcd->start(); !started) {
-      die("etcd did not start: " + started.error().message);
-    }
-    options.store = "etcd://" + etcd->endpoints() + "/mixed";
-  } else if (backend != "sqlite") {
-    die("--store: sqlite, postgres or etcd");
-  }
+  options.store = backing.url;
   options.extra_yaml = "log:\n  level: warn\n";
   auto agent = test::AgentProcess::start(options);
   if (!agent) {
@@ -97,32 +73,14 @@ int run(int argc, char** argv) {
   if (!store) {
     die("cannot open the store: " + store.error().message);
   }
-  auto host = (*store)->transact_result([](store::Tx& tx) -> Result<model::Server> {
-    model::Server server;
-    server.name = "mixed-host";
-    server.address = "192.0.2.1";
-    server.status = model::ServerStatus::up;
-    auto made = tx.create(server);
-    if (!made) {
-      return made;
-    }
-    model::FileSystem fs;
-    fs.server_id = made->id;
-    fs.path = "/nonexistent/mixed";
-    fs.capacity_bytes = 1ULL << 50;
-    auto created = tx.create(fs);
-    return created ? made : std::unexpected(created.error());
-  });
-  if (!host) {
-    die("cannot seed the host: " + host.error().message);
-  }
+  const model::Server host = bench::seed_host(**store, "mixed-host");
   std::atomic<bool> stop{false};
   std::thread alive([&] {
     while (!stop) {
-      model::Server beat = *host;
+      model::Server beat = host;
       beat.last_heartbeat = model::now_utc();
       (void)(*store)->transact([&](store::Tx& tx) { return tx.touch_server(beat); });
-      (void)(*store)->keep_server_alive(host->id, std::chrono::seconds(5));
+      (void)(*store)->keep_server_alive(host.id, std::chrono::seconds(5));
       for (int i = 0; i < 20 && !stop; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
@@ -253,10 +211,5 @@ int run(int argc, char** argv) {
 } // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "mixed_workload_bench: %s\n", e.what());
-    return 1;
-  }
+  return bench::guarded_main("mixed_workload_bench", run, argc, argv);
 }

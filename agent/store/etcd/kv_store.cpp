@@ -130,22 +130,16 @@ Result<std::vector<KeyValue>> KvTx::range(const std::string& prefix) {
   return out;
 }
 
-Result<std::vector<std::vector<KeyValue>>>
-KvTx::range_many(const std::vector<std::string>& prefixes) {
-  std::vector<std::string> unread;
-  for (const auto& prefix : prefixes) {
-    if (!m_ranged.contains(prefix) && std::ranges::find(unread, prefix) == unread.end()) {
-      unread.push_back(prefix);
-    }
-  }
+Result<std::vector<std::vector<KeyValue>>> KvTx::read_batch(std::vector<RangeRequest> requests) {
+  std::vector<std::vector<KeyValue>> out;
+  out.reserve(requests.size());
   constexpr std::size_t k_batch = 128; // etcd's default --max-txn-ops
-  for (std::size_t first = 0; unread.size() > 1 && first < unread.size(); first += k_batch) {
-    const std::size_t last = std::min(unread.size(), first + k_batch);
+  for (std::size_t first = 0; first < requests.size(); first += k_batch) {
+    const std::size_t last = std::min(requests.size(), first + k_batch);
     TxnRequest batch;
     for (std::size_t j = first; j < last; ++j) {
-      RangeRequest request = RangeRequest::of_prefix(unread[j]);
-      request.revision = m_revision;
-      batch.success.emplace_back(std::move(request));
+      requests[j].revision = m_revision;
+      batch.success.emplace_back(std::move(requests[j]));
     }
     auto read = m_client.txn(batch);
     if (!read) {
@@ -155,9 +149,33 @@ KvTx::range_many(const std::vector<std::string>& prefixes) {
     if (read->responses.size() != last - first) {
       return fail(ErrorCode::internal, "etcd answered a batch of reads with the wrong count");
     }
-    for (std::size_t j = first; j < last; ++j) {
-      auto* range = std::get_if<RangeResponse>(&read->responses[j - first]);
-      m_ranged[unread[j]] = range != nullptr ? std::move(range->kvs) : std::vector<KeyValue>{};
+    for (auto& response : read->responses) {
+      auto* range = std::get_if<RangeResponse>(&response);
+      out.push_back(range != nullptr ? std::move(range->kvs) : std::vector<KeyValue>{});
+    }
+  }
+  return out;
+}
+
+Result<std::vector<std::vector<KeyValue>>>
+KvTx::range_many(const std::vector<std::string>& prefixes) {
+  std::vector<std::string> unread;
+  for (const auto& prefix : prefixes) {
+    if (!m_ranged.contains(prefix) && std::ranges::find(unread, prefix) == unread.end()) {
+      unread.push_back(prefix);
+    }
+  }
+  if (unread.size() > 1) { // one prefix alone: range() reads it
+    std::vector<RangeRequest> requests;
+    for (const auto& prefix : unread) {
+      requests.push_back(RangeRequest::of_prefix(prefix));
+    }
+    auto read = read_batch(std::move(requests));
+    if (!read) {
+      return std::unexpected(read.error());
+    }
+    for (std::size_t j = 0; j < unread.size(); ++j) {
+      m_ranged[unread[j]] = std::move((*read)[j]);
     }
   }
   std::vector<std::vector<KeyValue>> out;
@@ -212,41 +230,24 @@ Result<std::vector<std::optional<KeyValue>>> KvTx::get_many(const std::vector<st
       remote.push_back(i);
     }
   }
-  constexpr std::size_t k_batch = 128; // etcd's default --max-txn-ops
-  for (std::size_t first = 0; first < remote.size(); first += k_batch) {
-    const std::size_t last = std::min(remote.size(), first + k_batch);
-    if (last - first == 1) {
-      RangeRequest request = RangeRequest::of_key(keys[remote[first]]);
-      request.revision = m_revision; // 0 in a view before its first read: latest
-      auto read = m_client.range(request);
-      if (!read) {
-        return std::unexpected(read.error());
-      }
-      pin(read->header.revision);
-      if (!read->kvs.empty()) {
-        out[remote[first]] = std::move(read->kvs.front());
-      }
-      m_read[keys[remote[first]]] = out[remote[first]];
-      continue;
-    }
-    TxnRequest batch;
-    for (std::size_t j = first; j < last; ++j) {
-      RangeRequest request = RangeRequest::of_key(keys[remote[j]]);
-      request.revision = m_revision; // 0 in a view before its first read: latest
-      batch.success.emplace_back(std::move(request));
-    }
-    auto read = m_client.txn(batch);
+  if (remote.size() == 1) {
+    auto read = get(keys[remote.front()]); // one key: a plain range
     if (!read) {
       return std::unexpected(read.error());
     }
-    pin(read->header.revision);
-    if (read->responses.size() != last - first) {
-      return fail(ErrorCode::internal, "etcd answered a batch of reads with the wrong count");
+    out[remote.front()] = std::move(*read);
+  } else if (remote.size() > 1) {
+    std::vector<RangeRequest> requests;
+    for (const auto i : remote) {
+      requests.push_back(RangeRequest::of_key(keys[i]));
     }
-    for (std::size_t j = first; j < last; ++j) {
-      auto* range = std::get_if<RangeResponse>(&read->responses[j - first]);
-      if (range != nullptr && !range->kvs.empty()) {
-        out[remote[j]] = std::move(range->kvs.front());
+    auto read = read_batch(std::move(requests));
+    if (!read) {
+      return std::unexpected(read.error());
+    }
+    for (std::size_t j = 0; j < remote.size(); ++j) {
+      if (!(*read)[j].empty()) {
+        out[remote[j]] = std::move((*read)[j].front());
       }
       m_read[keys[remote[j]]] = out[remote[j]];
     }

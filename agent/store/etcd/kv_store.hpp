@@ -95,6 +95,8 @@ private:
       : m_client(client), m_revision(revision), m_head(std::move(head)),
         m_change_id(std::move(change_id)) {}
   bool erased_by_prefix(const std::string& key) const;
+  // The answers of many range requests, at R, in one read-only txn per 128 (etcd's limit).
+  Result<std::vector<std::vector<KeyValue>>> read_batch(std::vector<RangeRequest> requests);
   // Fixes the snapshot at the first read's revision (views start without one).
   void pin(std::int64_t revision) {
     if (m_revision == 0) {
