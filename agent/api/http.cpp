@@ -81,6 +81,9 @@ Response error_response(const Error& error, std::string_view request_id) {
 Response error_response(int status, const Error& error, std::string_view request_id) {
   auto response = Response::json(status, json::error_body(error, request_id));
   response.headers.set("Cache-Control", "no-store");
+  if (status == 503) {
+    response.headers.set("Retry-After", "1"); // a store or host gone for now: try again soon
+  }
   return response;
 }
 

@@ -136,7 +136,7 @@ TEST_SUITE("store") {
   }
 }
 
-TEST_CASE("etcd maintenance: one agent per round compacts to the revision of the round before; "
+TEST_CASE("etcd maintenance: one agent per round compacts to the revision of the round before, "
           "the change feed and waiters go on") {
   if (!etcd::itest::etcd_available()) {
     return;
