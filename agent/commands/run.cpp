@@ -255,7 +255,7 @@ int run(const RunOptions& options) {
     log->warn("AGENT-W003 heartbeat not recorded: {}", beat.error().message);
   }
   sd_notifyf(0, "READY=1\nSTATUS=listening on port %u", static_cast<unsigned>((*server)->port()));
-  auto next_beat = Steady::now() + reconcile::k_heartbeat_interval;
+  auto next_beat = Steady::now() + cfg.reconcile.heartbeat;
   auto next_maintenance = Steady::now() + store::k_maintenance_interval;
   int signal_number = 0;
   while (signal_number <= 0) {
@@ -275,7 +275,7 @@ int run(const RunOptions& options) {
       if (auto beat = heartbeat.beat(); !beat) {
         log->warn("AGENT-W003 heartbeat not recorded: {}", beat.error().message);
       }
-      next_beat = now + reconcile::k_heartbeat_interval;
+      next_beat = now + cfg.reconcile.heartbeat;
     }
     if (now >= next_maintenance) {
       auto warnings = (*store)->maintain();

@@ -89,11 +89,9 @@ Result<model::FileSystem> place(store::Tx& tx, std::uint64_t size,
     }
     if (!reconcile::server_up(server, now)) {
       if (server_name) {
-        return fail(
-            ErrorCode::conflict,
-            fmt::format(
-                "server {} is down (no heartbeat in the last {} s)", server.name,
-                (reconcile::k_missed_heartbeats * reconcile::k_heartbeat_interval).count()));
+        return fail(ErrorCode::conflict,
+                    fmt::format("server {} is down (its agent missed {} heartbeats)", server.name,
+                                reconcile::k_missed_heartbeats));
       }
       continue;
     }

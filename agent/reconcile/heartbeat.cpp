@@ -160,7 +160,7 @@ Status Heartbeat::beat() {
   }
   if (!server_id.empty()) {
     // Where the store tracks liveness itself (etcd's lease), this beat renews it first.
-    if (auto alive = m_store.keep_server_alive(server_id, k_heartbeat_interval); !alive) {
+    if (auto alive = m_store.keep_server_alive(server_id, m_config.reconcile.heartbeat); !alive) {
       return alive;
     }
   }

@@ -496,6 +496,18 @@ private:
     if (auto s = read_value(reconcile, "resync", m_config.reconcile.resync, to_duration); !s) {
       return s;
     }
+    if (auto s = read_value(
+            reconcile, "heartbeat", m_config.reconcile.heartbeat,
+            [](const YamlScalar& value) -> Result<std::chrono::seconds> {
+              auto d = parse_duration(value.value);
+              if (d && (*d < std::chrono::seconds(1) || *d > std::chrono::minutes(5))) {
+                return fail(ErrorCode::bad_request, "the heartbeat must be from 1s to 5m");
+              }
+              return d;
+            });
+        !s) {
+      return s;
+    }
     return reconcile.finish();
   }
 

@@ -162,9 +162,12 @@ struct AppsConfig {
   friend bool operator==(const AppsConfig&, const AppsConfig&) = default;
 };
 
-// reconcile: the periodic full resync that backs up the change feed.
+// reconcile: the periodic full resync that backs up the change feed, and the heartbeat.
 struct ReconcileConfig {
   std::chrono::seconds resync{60};
+  // How often this host beats (1s to 5m). On etcd its liveness lease lives 3 beats, so the host
+  // shows down 3 beats after it stops; on SQL readers judge by 3 × the default 15s.
+  std::chrono::seconds heartbeat{15};
 
   friend bool operator==(const ReconcileConfig&, const ReconcileConfig&) = default;
 };

@@ -59,7 +59,8 @@ std::string render_agent_config(const AgentConfig& config) {
                            "false is refused unless listen is a loopback address");
   out += "  cert: " + yaml_scalar(config.tls.cert.string()) + "\n";
   out += "  key: " + yaml_scalar(config.tls.key.string()) + "\n";
-  out += line_with_comment("store: " + yaml_scalar(config.store), "or postgres://…, etcd://h1:2379,h2:2379");
+  out += line_with_comment("store: " + yaml_scalar(config.store),
+                           "or postgres://…, etcd://h1:2379,h2:2379");
   out += "server:\n";
   if (config.server.name == defaults.server.name) {
     out +=
@@ -132,6 +133,8 @@ std::string render_agent_config(const AgentConfig& config) {
   out += "reconcile:\n";
   out += line_with_comment("  resync: " + format_duration(config.reconcile.resync),
                            "full resync period, the change feed's safety net");
+  out += line_with_comment("  heartbeat: " + format_duration(config.reconcile.heartbeat),
+                           "how often this host beats; down after 3 missed");
   out += "log:\n";
   out += line_with_comment("  level: " + std::string(to_string(config.log.level)),
                            "trace, debug, info, warn or error");

@@ -111,7 +111,8 @@ Status AgentProcess::write_config() {
     }
   }
   out << "auth:\n  registration: " << m_options.registration << "\n"
-      << "reconcile:\n  resync: " << m_options.resync << "\n"
+      << "reconcile:\n  resync: " << m_options.resync << "\n  heartbeat: " << m_options.heartbeat
+      << "\n"
       << m_options.extra_yaml;
   out.close();
   if (!out) {

@@ -44,6 +44,7 @@ struct AgentOptions {
   std::vector<AgentFilesystem> filesystems; // none: the agent leaves Samba alone
   std::string server_name = "e2e-host";
   std::string resync = "60s";        // reconcile.resync
+  std::string heartbeat = "15s";     // reconcile.heartbeat
   std::string registration = "open"; // auth.registration
   std::string extra_yaml;            // appended verbatim (top-level keys not set above)
   std::string store;                 // the store URL; empty: a private SQLite file in dir()

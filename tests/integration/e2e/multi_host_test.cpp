@@ -4,6 +4,8 @@
 // smbd and by no other, and a grant made through agent 1 on a share of host 2 is applied by
 // host 2 — `--wait` through agent 1 returns once host 2's smbd lets the grantee in. On
 // PostgreSQL and on a 3-member etcd cluster. The first increment of the many-hosts issue.
+#include <thread>
+
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
@@ -139,4 +141,93 @@ TEST_CASE("e2e: two hosts on one etcd cluster spread spaces, serve each share on
   test::EtcdCluster cluster;
   SHARECTL_REQUIRE_OK(cluster.start());
   two_hosts("etcd://" + cluster.endpoints() + "/two-hosts");
+}
+
+// A host lost and back, on etcd (reconcile.heartbeat 1s, so its lease lives 3 s): killed with
+// SIGKILL, host 2 shows down through agent 1, a space asked of it is refused (409, "down"), its
+// smbd keeps serving what it had; a revoke made meanwhile is applied once its agent returns,
+// without any manual step.
+TEST_CASE("e2e: on etcd, a killed host shows down, takes no new space, keeps serving, and "
+          "applies a revoke made meanwhile when it returns") {
+  if (!prerequisites() || !test::programs_available({"etcd"})) {
+    return;
+  }
+  test::EtcdCluster cluster;
+  SHARECTL_REQUIRE_OK(cluster.start());
+  const std::string store = "etcd://" + cluster.endpoints() + "/host-lost";
+  test::SmbHost host1, host2;
+  host1.start();
+  host2.start();
+  const std::string tag = std::to_string(::getpid()) + "_" + test::random_hex(4);
+  const std::string alice = "sctest_hlalice_" + tag, bob = "sctest_hlbob_" + tag;
+  const std::string alice_pw = "alice's password 1", bob_pw = "bob's password 22";
+  test::SmbAccountsGuard accounts1{host1.smbd.config_path(), {alice, bob}};
+  test::SmbAccountsGuard accounts2{host2.smbd.config_path(), {alice, bob}};
+  auto options1 = host1.agent_options();
+  options1.server_name = "host1";
+  options1.store = store;
+  options1.heartbeat = "1s";
+  auto options2 = host2.agent_options();
+  options2.server_name = "host2";
+  options2.store = store;
+  options2.heartbeat = "1s";
+  auto agent1 = test::AgentProcess::start(options1);
+  REQUIRE_MESSAGE(agent1.has_value(), test::error_text(agent1));
+  auto agent2 = test::AgentProcess::start(options2);
+  REQUIRE_MESSAGE(agent2.has_value(), test::error_text(agent2));
+  test::CliUser alice_sh, bob_sh;
+  SHARECTL_REQUIRE_OK(alice_sh.register_and_login((*agent1)->url(), alice, alice_pw));
+  SHARECTL_REQUIRE_OK(bob_sh.register_and_login((*agent1)->url(), bob, bob_pw));
+  auto sharectl = [](test::CliUser& who, const std::vector<std::string>& args) {
+    auto ran = who.run(args);
+    REQUIRE_MESSAGE(ran.has_value(), test::error_text(ran));
+    return *ran;
+  };
+  const auto made = sharectl(
+      alice_sh, {"space", "create", "kept", "--size", "20M", "--server", "host2", "--wait"});
+  REQUIRE_MESSAGE(made.exit_code == 0, (made.err + (*agent2)->log_tail()));
+  REQUIRE(sharectl(alice_sh, {"share", "grant", "kept", "--user", bob, "--level", "read", "--wait"})
+              .exit_code == 0);
+  auto reads = [&] {
+    auto out = host2.smbd.smbclient("kept", bob, bob_pw, "ls");
+    REQUIRE(out.has_value());
+    return out->find("NT_STATUS_") == std::string::npos;
+  };
+  CHECK(reads());
+
+  SHARECTL_REQUIRE_OK((*agent2)->kill());
+  auto host2_status = [&] {
+    const auto listed = sharectl(alice_sh, {"server", "list", "-o", "json"});
+    REQUIRE(listed.exit_code == 0);
+    for (const auto& s : nlohmann::json::parse(listed.out)) {
+      if (s["name"] == "host2") {
+        return s["status"].get<std::string>();
+      }
+    }
+    return std::string("missing");
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (host2_status() != "down") {
+    REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, "host2 never showed down");
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  const auto refused =
+      sharectl(alice_sh, {"space", "create", "nope", "--size", "20M", "--server", "host2"});
+  CHECK(refused.exit_code == 6);
+  CHECK_MESSAGE(refused.err.find("down") != std::string::npos, refused.err);
+  CHECK(sharectl(alice_sh, {"space", "create", "elsewhere", "--size", "20M", "--wait"}).exit_code ==
+        0);       // host 1 takes it
+  CHECK(reads()); // host 2's smbd serves what it had
+
+  // Revoked while host 2 is down: recorded now, applied when it returns.
+  CHECK(sharectl(alice_sh, {"share", "revoke", "kept", "--user", bob, "--no-wait"}).exit_code == 0);
+  CHECK(reads());
+  SHARECTL_REQUIRE_OK((*agent2)->restart());
+  const auto applied_by = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (reads()) {
+    REQUIRE_MESSAGE(std::chrono::steady_clock::now() < applied_by,
+                    "the revoke was not applied after host 2 returned");
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  CHECK(host2_status() == "up");
 }

@@ -102,6 +102,7 @@ TEST_SUITE("config") {
       CHECK(config.apps.idle_expiry == seconds(7 * 86400));
       CHECK(config.apps.max_lifetime == seconds(90 * 86400));
       CHECK(config.reconcile.resync == seconds(60));
+      CHECK(config.reconcile.heartbeat == seconds(15));
       CHECK(config.log.level == LogLevel::info);
       CHECK(config == AgentConfig{});
     }
@@ -159,6 +160,7 @@ apps:
   max_lifetime: 30d
 reconcile:
   resync: 5m
+  heartbeat: 2s
 log:
   level: debug
 )");
@@ -185,6 +187,7 @@ log:
     CHECK(config.apps.idle_expiry == seconds(12 * 3600));
     CHECK(config.apps.max_lifetime == seconds(30 * 86400));
     CHECK(config.reconcile.resync == seconds(300));
+    CHECK(config.reconcile.heartbeat == seconds(2));
     CHECK(config.log.level == LogLevel::debug);
   }
 
@@ -290,6 +293,9 @@ log:
                     "duration \"7\"") == 0);
     CHECK(refusal("reconcile:\n  resync: 0s\n").find("reconcile.resync") != std::string::npos);
     CHECK(refusal("reconcile:\n  resync: 1.5h\n").find("fractions") != std::string::npos);
+    CHECK(refusal("reconcile:\n  heartbeat: 0s\n").find("reconcile.heartbeat") !=
+          std::string::npos);
+    CHECK(refusal("reconcile:\n  heartbeat: 10m\n").find("from 1s to 5m") != std::string::npos);
   }
 
   TEST_CASE("user_allowance takes unlimited or a size") {
