@@ -89,6 +89,14 @@ std::vector<std::pair<std::string, bool>> extra_keys(const Layout& l, const E& e
   return out;
 }
 
+// The conflict of an optimistic update or delete whose object moved on since `expected`.
+template <typename E>
+Error changed_since(const Id& id, Revision expected, Revision now) {
+  return Error{ErrorCode::conflict, noun<E>() + " " + id + " changed since revision " +
+                                        std::to_string(expected) + " (now at " +
+                                        std::to_string(now) + ")"};
+}
+
 } // namespace
 
 std::string encode_head(const Head& head) {
@@ -310,9 +318,7 @@ Result<E> EtcdTx::update_impl(E e) {
       return std::unexpected(current.error());
     }
     if (current->revision != e.revision) {
-      return fail(ErrorCode::conflict, noun<E>() + " " + e.id + " changed since revision " +
-                                           std::to_string(e.revision) + " (now at " +
-                                           std::to_string(current->revision) + ")");
+      return std::unexpected(changed_since<E>(e.id, e.revision, current->revision));
     }
     e.revision = *rev;
     e.created_at = current->created_at;
@@ -427,9 +433,7 @@ Status EtcdTx::remove_impl(const Id& id, std::optional<Revision> expected) {
       return std::unexpected(current.error());
     }
     if (expected && current->revision != *expected) {
-      return fail(ErrorCode::conflict, noun<E>() + " " + id + " changed since revision " +
-                                           std::to_string(*expected) + " (now at " +
-                                           std::to_string(current->revision) + ")");
+      return std::unexpected(changed_since<E>(id, *expected, current->revision));
     }
     if (auto st = delete_referrers(id, context); !st) {
       return st;

@@ -53,6 +53,16 @@ Result<Grant> put_grant(EtcdTx& tx, Revision rev, const Id& share_id, Kind grant
   return g;
 }
 
+// The rows of one user on a share; not_found when they have none visible (accept and decline
+// need something to act on).
+Result<ShareRows> rows_with_access(EtcdTx& tx, const Id& share_id, const Id& user_id) {
+  auto rows = read_share_rows(tx, share_id, user_id);
+  if (rows && resolve_user(*rows, user_id).rows.empty()) {
+    return fail(ErrorCode::not_found, "user " + user_id + " has no access to share " + share_id);
+  }
+  return rows;
+}
+
 } // namespace
 
 Status EtcdTx::touch_shares(const std::set<Id>& shares) {
@@ -254,12 +264,9 @@ Status EtcdTx::set_acl_state(const Id& share_id, const Id& user_id, AclState sta
   if (!rev) {
     return std::unexpected(rev.error());
   }
-  auto rows = read_share_rows(*this, share_id, user_id);
+  auto rows = rows_with_access(*this, share_id, user_id);
   if (!rows) {
     return std::unexpected(rows.error());
-  }
-  if (resolve_user(*rows, user_id).rows.empty()) {
-    return fail(ErrorCode::not_found, "user " + user_id + " has no access to share " + share_id);
   }
   Explicit e = rows->explicit_states[user_id];
   e.state = state;
@@ -273,12 +280,9 @@ Status EtcdTx::remove_user_acl(const Id& share_id, const Id& user_id) {
   if (!rev) {
     return std::unexpected(rev.error());
   }
-  auto rows = read_share_rows(*this, share_id, user_id);
+  auto rows = rows_with_access(*this, share_id, user_id);
   if (!rows) {
     return std::unexpected(rows.error());
-  }
-  if (resolve_user(*rows, user_id).rows.empty()) {
-    return fail(ErrorCode::not_found, "user " + user_id + " has no access to share " + share_id);
   }
   // The direct grant goes (as on SQL); rows from groups are hidden until granted again.
   m_kv.erase(m_layout.direct(share_id, user_id));
