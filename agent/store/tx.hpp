@@ -71,6 +71,24 @@ struct AuditQuery {
   std::size_t limit = 100;
 };
 
+// The bookkeeping figures of every object that has them (what touch_* writes: no revision, no
+// change-feed entry), read in one go by the read view to keep them fresh.
+struct Bookkeeping {
+  struct SpaceUsage {
+    Id id;
+    std::uint64_t used_bytes = 0;
+    std::optional<Timestamp> used_at;
+  };
+  struct AppUse {
+    Id id;
+    Timestamp last_used_at{};
+  };
+  std::vector<Server> servers;         // whole: status, heartbeat figures, observed_revision
+  std::vector<FileSystem> filesystems; // whole: free_bytes
+  std::vector<SpaceUsage> spaces;      // used_bytes, used_at
+  std::vector<AppUse> apps;            // last_used_at
+};
+
 // One transaction. Obtained from Store::transact / Store::view and valid only inside the
 // callback. A write in a view() transaction fails with internal.
 class Tx {
@@ -266,6 +284,18 @@ public:
   virtual Result<std::vector<Binding>>
   applicable_bindings(const Id& user_id, const std::vector<std::string>& external_groups,
                       const std::optional<Id>& space_id) = 0;
+
+  // --- whole-store reads (the read view's load and refresh) -------------------------------
+  // Defaults compose the per-object reads above; a backend overrides them with one query.
+
+  // Every ACL row of every share, as list_acl answers them, grouped by share.
+  virtual Result<std::vector<AclEntry>> list_all_acl();
+  // Every group grant of every share, grouped by share.
+  virtual Result<std::vector<GroupGrant>> list_all_group_grants();
+  // Every member of every group, grouped by group, oldest first within a group.
+  virtual Result<std::vector<GroupMember>> list_all_group_members();
+  // The bookkeeping figures of every server, filesystem, space and app.
+  virtual Result<Bookkeeping> read_bookkeeping();
 
   // --- audit --------------------------------------------------------------------------------
 
