@@ -160,55 +160,35 @@ std::string tail(const std::string& key, const std::string& prefix) {
 // states. Only users in `only` when it is set.
 Result<ShareRows> read_share_rows(EtcdTx& tx, const Id& share_id, const std::optional<Id>& only) {
   const Layout& l = tx.keys();
-  ShareRows out;
   auto share = tx.load<Share>(share_id);
   if (!share) {
-    return share.error().code == ErrorCode::not_found ? Result<ShareRows>(std::move(out))
+    return share.error().code == ErrorCode::not_found ? Result<ShareRows>(ShareRows{})
                                                       : std::unexpected(share.error());
   }
   auto sources = tx.kv().range(l.acl(share_id));
   if (!sources) {
     return std::unexpected(sources.error());
   }
-  std::vector<std::pair<Id, Grant>> group_grants;
+  std::map<Id, std::vector<KeyValue>> members;
   for (const auto& kv : *sources) {
-    auto grant = grant_of(kv);
-    if (!grant) {
-      return std::unexpected(grant.error());
+    if (!kv.key.starts_with(l.grants(share_id))) {
+      continue;
     }
-    if (kv.key.starts_with(l.directs(share_id))) {
-      Id user = tail(kv.key, l.directs(share_id));
-      if (!only || *only == user) {
-        out.rows[user].push_back(direct_row(*grant));
-      }
-    } else if (kv.key.starts_with(l.grants(share_id))) {
-      group_grants.emplace_back(tail(kv.key, l.grants(share_id)), *grant);
-    }
-  }
-  for (const auto& [group, grant] : group_grants) {
-    std::vector<KeyValue> members;
+    const Id group = tail(kv.key, l.grants(share_id));
     if (only) {
       auto m = tx.kv().get(l.member(group, *only));
       if (!m) {
         return std::unexpected(m.error());
       }
       if (*m) {
-        members.push_back(std::move(**m));
+        members[group].push_back(std::move(**m));
       }
     } else {
       auto m = tx.kv().range(l.members(group));
       if (!m) {
         return std::unexpected(m.error());
       }
-      members = std::move(*m);
-    }
-    for (const auto& kv : members) {
-      auto membership = membership_of(kv);
-      if (!membership) {
-        return std::unexpected(membership.error());
-      }
-      out.rows[tail(kv.key, l.members(group))].push_back(
-          group_row(group, grant, *membership, share->invitations));
+      members[group] = std::move(*m);
     }
   }
   std::vector<KeyValue> states;
@@ -227,14 +207,66 @@ Result<ShareRows> read_share_rows(EtcdTx& tx, const Id& share_id, const std::opt
     }
     states = std::move(*st);
   }
-  for (const auto& kv : states) {
+  return derive_share_rows(l, *share, ShareSources{*sources, states, members}, only);
+}
+
+Result<ShareRows> derive_share_rows(const Layout& l, const Share& share,
+                                    const ShareSources& sources, const std::optional<Id>& only) {
+  ShareRows out;
+  const Id& share_id = share.id;
+  std::vector<std::pair<Id, Grant>> group_grants;
+  for (const auto& kv : sources.acl) {
+    auto grant = grant_of(kv);
+    if (!grant) {
+      return std::unexpected(grant.error());
+    }
+    if (kv.key.starts_with(l.directs(share_id))) {
+      Id user = tail(kv.key, l.directs(share_id));
+      if (!only || *only == user) {
+        out.rows[user].push_back(direct_row(*grant));
+      }
+    } else if (kv.key.starts_with(l.grants(share_id))) {
+      group_grants.emplace_back(tail(kv.key, l.grants(share_id)), *grant);
+    }
+  }
+  for (const auto& [group, grant] : group_grants) {
+    const auto members = sources.members.find(group);
+    if (members == sources.members.end()) {
+      continue;
+    }
+    for (const auto& kv : members->second) {
+      Id user = tail(kv.key, l.members(group));
+      if (only && *only != user) {
+        continue;
+      }
+      auto membership = membership_of(kv);
+      if (!membership) {
+        return std::unexpected(membership.error());
+      }
+      out.rows[std::move(user)].push_back(group_row(group, grant, *membership, share.invitations));
+    }
+  }
+  for (const auto& kv : sources.states) {
+    Id user = tail(kv.key, l.states(share_id));
+    if (only && *only != user) {
+      continue;
+    }
     auto e = explicit_of(kv);
     if (!e) {
       return std::unexpected(e.error());
     }
-    out.explicit_states[tail(kv.key, l.states(share_id))] = *e;
+    out.explicit_states[std::move(user)] = *e;
   }
   return out;
+}
+
+void append_entries(const Id& share, const ShareRows& rows, std::vector<AclEntry>& out) {
+  for (const auto& [user, ignored] : rows.rows) {
+    const Resolved r = resolve_user(rows, user);
+    for (const auto& row : r.rows) {
+      out.push_back(entry_of(share, user, row, r.state));
+    }
+  }
 }
 
 Resolved resolve_user(const ShareRows& rows, const Id& user) {

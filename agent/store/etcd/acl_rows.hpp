@@ -8,9 +8,11 @@
 
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "agent/store/etcd/layout.hpp"
 #include "agent/store/etcd/types.hpp"
 #include "agent/store/tx.hpp"
 
@@ -76,9 +78,26 @@ struct ShareRows {
   std::map<Id, Explicit> explicit_states;
 };
 
+// The keys one share's rows come from, as read at one revision: all of them, or those that can
+// hold user `only`'s rows (see derive_share_rows).
+struct ShareSources {
+  std::span<const KeyValue> acl;    // P/acl/<share>/…: direct grants (u/) and group grants (g/)
+  std::span<const KeyValue> states; // P/st/<share>/…: explicit states
+  // P/m/<group>/… by group, at least for every group granted in `acl` (absent: no members).
+  const std::map<Id, std::vector<KeyValue>>& members;
+};
+
 // Reads every source of a share's rows (only user `only`'s when set); empty for a gone share.
 Result<ShareRows> read_share_rows(EtcdTx& tx, const Id& share_id,
                                   const std::optional<Id>& only = std::nullopt);
+// The rows of a share derived from its sources (only user `only`'s when set): read_share_rows
+// for one share, and the whole-store read for every share, so both answer the same rows.
+Result<ShareRows> derive_share_rows(const Layout& l, const Share& share,
+                                    const ShareSources& sources,
+                                    const std::optional<Id>& only = std::nullopt);
+// Appends the resolved rows of every user of a share as list_acl answers them: by user, then
+// the direct row first and the group rows by group.
+void append_entries(const Id& share, const ShareRows& rows, std::vector<AclEntry>& out);
 // One user's resolved rows.
 Resolved resolve_user(const ShareRows& rows, const Id& user);
 // A resolved row as the store's AclEntry.

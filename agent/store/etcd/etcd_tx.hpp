@@ -3,7 +3,8 @@
 // (etcd_tx.cpp); the share ACL derived from grants and memberships (etcd_tx_access.cpp over
 // acl_rows.hpp); groups, bindings and audit (etcd_tx_groups.cpp); bookkeeping overlays, secrets
 // and list helpers (etcd_tx_bookkeeping.cpp); what a delete takes with it (etcd_tx_cleanup.cpp);
-// look-ups by natural key and host status (etcd_tx_lookups.cpp). The store revision is a counter
+// look-ups by natural key and host status (etcd_tx_lookups.cpp); whole-store reads in a few
+// paged prefix ranges (etcd_tx_bulk.cpp). The store revision is a counter
 // kept in the head key's value: a change reads N at its snapshot and writes N + 1 into the head,
 // into every document it touches and into its change-feed key.
 #pragma once
@@ -90,6 +91,11 @@ public:
   Result<std::vector<Binding>> applicable_bindings(const Id& user_id,
                                                    const std::vector<std::string>& external_groups,
                                                    const std::optional<Id>& space_id) override;
+  Result<std::vector<AclEntry>> list_all_acl() override;
+  Result<std::vector<GroupGrant>> list_all_group_grants() override;
+  Result<std::vector<GroupMember>> list_all_group_members() override;
+  Result<Bookkeeping> read_bookkeeping() override;
+
   Result<std::vector<AuditEvent>> list_audit(const AuditQuery& query) override;
 
   Revision write_revision() const override { return m_revision; }

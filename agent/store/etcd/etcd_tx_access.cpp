@@ -184,12 +184,7 @@ Result<std::vector<AclEntry>> EtcdTx::list_acl(const Id& share_id) {
     return std::unexpected(rows.error());
   }
   std::vector<AclEntry> out;
-  for (const auto& [user, ignored] : rows->rows) {
-    const Resolved r = resolve_user(*rows, user);
-    for (const auto& row : r.rows) {
-      out.push_back(entry_of(share_id, user, row, r.state));
-    }
-  }
+  append_entries(share_id, *rows, out);
   return out;
 }
 

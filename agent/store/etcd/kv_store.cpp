@@ -93,26 +93,49 @@ Result<std::optional<KeyValue>> KvTx::get(const std::string& key) {
   return found;
 }
 
-Result<std::vector<KeyValue>> KvTx::range(const std::string& prefix) {
-  auto cached = m_ranged.find(prefix);
-  if (cached == m_ranged.end()) {
-    RangeRequest request = RangeRequest::of_prefix(prefix);
-    request.revision = m_revision; // 0 in a view before its first read: latest
+Result<std::vector<KeyValue>> KvTx::read_pages(RangeRequest request) {
+  // What a key costs in the gateway's JSON beyond its bytes (base64 adds a third; revisions,
+  // version, lease and field names about a hundred bytes).
+  constexpr std::size_t k_overhead = 128;
+  std::vector<KeyValue> out;
+  std::size_t bytes = 0;
+  request.limit = k_first_page;
+  for (;;) {
+    request.revision = m_revision; // 0 in a view before its first read: latest, then pinned
     auto read = m_client.range(request);
     if (!read) {
       return std::unexpected(read.error());
     }
     pin(read->header.revision);
-    cached = m_ranged.emplace(prefix, std::move(read->kvs)).first; // sorted by key
+    for (auto& kv : read->kvs) {
+      bytes += (kv.key.size() + kv.value.size()) * 4 / 3 + k_overhead;
+      out.push_back(std::move(kv));
+    }
+    if (!read->more || read->kvs.empty()) {
+      return out; // sorted by key
+    }
+    request.key = out.back().key + '\0'; // the next page starts just after the last key
+    const auto per_key = static_cast<std::int64_t>(std::max<std::size_t>(1, bytes / out.size()));
+    request.limit =
+        std::clamp(static_cast<std::int64_t>(k_page_bytes) / per_key, k_min_page, k_max_page);
+  }
+}
+
+std::vector<KeyValue> KvTx::with_writes(const std::string& prefix,
+                                        std::vector<KeyValue> kvs) const {
+  const auto first_write = m_writes.lower_bound(prefix);
+  const bool writes = first_write != m_writes.end() && has_prefix(first_write->first, prefix);
+  if (!writes && m_erased_prefixes.empty()) {
+    return kvs;
   }
   std::map<std::string, KeyValue> merged;
-  for (const auto& kv : cached->second) {
+  for (auto& kv : kvs) {
     if (!erased_by_prefix(kv.key)) {
-      merged.emplace(kv.key, kv);
+      std::string key = kv.key;
+      merged.emplace(std::move(key), std::move(kv));
     }
   }
-  for (auto it = m_writes.lower_bound(prefix);
-       it != m_writes.end() && has_prefix(it->first, prefix); ++it) {
+  for (auto it = first_write; it != m_writes.end() && has_prefix(it->first, prefix); ++it) {
     if (!it->second) {
       merged.erase(it->first);
       continue;
@@ -128,6 +151,31 @@ Result<std::vector<KeyValue>> KvTx::range(const std::string& prefix) {
     out.push_back(std::move(kv));
   }
   return out;
+}
+
+Result<std::vector<KeyValue>> KvTx::range(const std::string& prefix) {
+  auto cached = m_ranged.find(prefix);
+  if (cached == m_ranged.end()) {
+    auto read = read_pages(RangeRequest::of_prefix(prefix));
+    if (!read) {
+      return std::unexpected(read.error());
+    }
+    cached = m_ranged.emplace(prefix, std::move(*read)).first;
+  }
+  return with_writes(prefix, cached->second);
+}
+
+Result<std::vector<KeyValue>> KvTx::range_uncached(const std::string& prefix, bool keys_only) {
+  if (const auto cached = m_ranged.find(prefix); cached != m_ranged.end()) {
+    return with_writes(prefix, cached->second);
+  }
+  RangeRequest request = RangeRequest::of_prefix(prefix);
+  request.keys_only = keys_only;
+  auto read = read_pages(std::move(request));
+  if (!read) {
+    return std::unexpected(read.error());
+  }
+  return with_writes(prefix, std::move(*read));
 }
 
 Result<std::vector<std::vector<KeyValue>>> KvTx::read_batch(std::vector<RangeRequest> requests) {

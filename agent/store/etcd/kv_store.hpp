@@ -57,6 +57,10 @@ public:
   Result<std::optional<KeyValue>> get(const std::string& key);
   // Every key with this prefix as of R with this transaction's writes applied, by key.
   Result<std::vector<KeyValue>> range(const std::string& prefix);
+  // Like range(), but not kept for later reads (each call reads again): for whole-store reads
+  // of prefixes that may hold millions of keys. keys_only leaves the values read empty (a
+  // buffered put keeps its value).
+  Result<std::vector<KeyValue>> range_uncached(const std::string& prefix, bool keys_only = false);
   // range() of each prefix, in order, with one etcd request per 128 prefixes not read before.
   Result<std::vector<std::vector<KeyValue>>> range_many(const std::vector<std::string>& prefixes);
   // Buffers a write of key (its KeyValue reads back with mod_revision 0 until committed).
@@ -75,6 +79,14 @@ public:
   // A raw read at R (request.revision is set to R); buffered writes are not applied, so use it
   // for append-only keys this transaction does not write (time-ordered logs, paging).
   Result<RangeResponse> scan(RangeRequest request);
+  // Prefix reads (range, range_uncached) are paged: the first page asks for k_first_page keys,
+  // each later one for as many as fill about k_page_bytes at the size of the keys read so far
+  // (k_min_page to k_max_page), from just after the last key read and at R, so that no answer
+  // nears the HTTP client's 64 MiB response limit (etcd 3.4 has no byte limit of its own).
+  static constexpr std::int64_t k_first_page = 1024;
+  static constexpr std::int64_t k_min_page = 256;
+  static constexpr std::int64_t k_max_page = 65536;
+  static constexpr std::size_t k_page_bytes = 8u << 20;
   // Whether anything is buffered.
   bool dirty() const { return !m_writes.empty() || !m_erased_prefixes.empty(); }
   // Whether a change (anything but bookkeeping) is buffered.
@@ -95,6 +107,10 @@ private:
       : m_client(client), m_revision(revision), m_head(std::move(head)),
         m_change_id(std::move(change_id)) {}
   bool erased_by_prefix(const std::string& key) const;
+  // Every key of request's range at R, in pages (see k_first_page).
+  Result<std::vector<KeyValue>> read_pages(RangeRequest request);
+  // kvs (every key under prefix at R, by key) with this transaction's writes applied.
+  std::vector<KeyValue> with_writes(const std::string& prefix, std::vector<KeyValue> kvs) const;
   // The answers of many range requests, at R, in one read-only txn per 128 (etcd's limit).
   Result<std::vector<std::vector<KeyValue>>> read_batch(std::vector<RangeRequest> requests);
   // Fixes the snapshot at the first read's revision (views start without one).

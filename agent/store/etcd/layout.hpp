@@ -65,7 +65,8 @@ public:
   }
 
   // Share access sources.
-  std::string acl(const model::Id& share) const { return m_p + "/acl/" + share + "/"; }
+  std::string acl(const model::Id& share) const { return acl_all() + share + "/"; }
+  std::string acl_all() const { return m_p + "/acl/"; }
   std::string direct(const model::Id& share, const model::Id& user) const {
     return acl(share) + "u/" + user;
   }
@@ -85,7 +86,8 @@ public:
   std::string member(const model::Id& group, const model::Id& user) const {
     return members(group) + user;
   }
-  std::string members(const model::Id& group) const { return m_p + "/m/" + group + "/"; }
+  std::string members(const model::Id& group) const { return members_all() + group + "/"; }
+  std::string members_all() const { return m_p + "/m/"; }
   std::string user_group(const model::Id& user, const model::Id& group) const {
     return user_groups(user) + group;
   }
@@ -93,7 +95,8 @@ public:
   std::string state(const model::Id& share, const model::Id& user) const {
     return states(share) + user;
   }
-  std::string states(const model::Id& share) const { return m_p + "/st/" + share + "/"; }
+  std::string states(const model::Id& share) const { return states_all() + share + "/"; }
+  std::string states_all() const { return m_p + "/st/"; }
 
   // The change feed: P/f/<revision, 20 digits>.
   std::string feed(std::int64_t revision) const;

@@ -78,6 +78,11 @@ public:
                                                    const std::vector<std::string>& external_groups,
                                                    const std::optional<Id>& space_id) override;
 
+  Result<std::vector<AclEntry>> list_all_acl() override;
+  Result<std::vector<GroupGrant>> list_all_group_grants() override;
+  Result<std::vector<GroupMember>> list_all_group_members() override;
+  Result<Bookkeeping> read_bookkeeping() override;
+
   Result<std::vector<AuditEvent>> list_audit(const AuditQuery& query) override;
 
   Revision write_revision() const override { return m_revision; }

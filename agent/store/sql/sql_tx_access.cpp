@@ -1,14 +1,12 @@
 // SqlTx, part 2: group membership, the share ACL ("multiple ACLs", seed 003: a group grant is
 // expanded into one row per member, so the effective level of a user on a share is the max over
 // that user's rows of that share — one index range, no join), the access queries, and audit.
+#include "agent/store/sql/acl_loaders.hpp"
 #include "agent/store/sql/mapping.hpp"
 #include "agent/store/sql/sql_tx.hpp"
 
 namespace sharectl::store::sql {
 namespace {
-
-constexpr std::string_view k_acl_columns =
-    "share_id, user_id, group_id, level, state, revision, created_at, updated_at";
 
 // The state a new row of (share, user) takes: that of the user's rows on the share, else the
 // share's own `invitations` setting (pending / active), else `otherwise` (a placeholder holding
@@ -46,22 +44,6 @@ Result<AclEntry> load_acl_row(const Row& row) {
   return e;
 }
 
-Result<std::vector<AclEntry>> load_acl_rows(Result<Rows> r) {
-  if (!r) {
-    return std::unexpected(r.error());
-  }
-  std::vector<AclEntry> out;
-  out.reserve(r->rows.size());
-  for (const Row& row : r->rows) {
-    auto e = load_acl_row(row);
-    if (!e) {
-      return std::unexpected(e.error());
-    }
-    out.push_back(std::move(*e));
-  }
-  return out;
-}
-
 Result<UserAccess> load_access(const Row& row, std::size_t first) {
   UserAccess a;
   Loader l{row, first, std::nullopt};
@@ -89,6 +71,66 @@ std::string state_name(AclState state) {
 }
 
 } // namespace
+
+Result<std::vector<AclEntry>> load_acl_rows(Result<Rows> r) {
+  if (!r) {
+    return std::unexpected(r.error());
+  }
+  std::vector<AclEntry> out;
+  out.reserve(r->rows.size());
+  for (const Row& row : r->rows) {
+    auto e = load_acl_row(row);
+    if (!e) {
+      return std::unexpected(e.error());
+    }
+    out.push_back(std::move(*e));
+  }
+  return out;
+}
+
+Result<std::vector<GroupGrant>> load_group_grants(Result<Rows> r) {
+  if (!r) {
+    return std::unexpected(r.error());
+  }
+  std::vector<GroupGrant> out;
+  out.reserve(r->rows.size());
+  for (const Row& row : r->rows) {
+    GroupGrant g;
+    Loader l{row, 0, std::nullopt};
+    l("share_id", g.share_id);
+    l("group_id", g.group_id);
+    l("level", g.level);
+    l("revision", g.revision);
+    l("created_at", g.created_at);
+    l("updated_at", g.updated_at);
+    if (l.error) {
+      return std::unexpected(*l.error);
+    }
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+Result<std::vector<GroupMember>> load_group_members(Result<Rows> r) {
+  if (!r) {
+    return std::unexpected(r.error());
+  }
+  std::vector<GroupMember> out;
+  out.reserve(r->rows.size());
+  for (const Row& row : r->rows) {
+    GroupMember m;
+    Loader l{row, 0, std::nullopt};
+    l("group_id", m.group_id);
+    l("user_id", m.user_id);
+    l("revision", m.revision);
+    l("created_at", m.created_at);
+    if (l.error) {
+      return std::unexpected(*l.error);
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
 
 Result<AclEntry> SqlTx::load_acl(const Id& share_id, const Id& user_id,
                                  const std::string& group_key) {
@@ -203,26 +245,10 @@ Status SqlTx::remove_group_member(const Id& group_id, const Id& user_id) {
 }
 
 Result<std::vector<GroupMember>> SqlTx::list_group_members(const Id& group_id) {
-  auto r = query("SELECT group_id, user_id, revision, created_at FROM group_members "
-                 "WHERE group_id = $1 ORDER BY created_at, user_id",
-                 {group_id}, "list group members");
-  if (!r) {
-    return std::unexpected(r.error());
-  }
-  std::vector<GroupMember> out;
-  for (const Row& row : r->rows) {
-    GroupMember m;
-    Loader l{row, 0, std::nullopt};
-    l("group_id", m.group_id);
-    l("user_id", m.user_id);
-    l("revision", m.revision);
-    l("created_at", m.created_at);
-    if (l.error) {
-      return std::unexpected(*l.error);
-    }
-    out.push_back(std::move(m));
-  }
-  return out;
+  return load_group_members(query("SELECT " + std::string(k_group_member_columns) +
+                                      " FROM group_members WHERE group_id = $1 "
+                                      "ORDER BY created_at, user_id",
+                                  {group_id}, "list group members"));
 }
 
 Result<std::vector<Group>> SqlTx::list_user_groups(const Id& user_id) {
@@ -361,28 +387,10 @@ Result<std::vector<AclEntry>> SqlTx::list_user_acl(const Id& user_id) {
 }
 
 Result<std::vector<GroupGrant>> SqlTx::list_group_grants(const Id& share_id) {
-  auto r = query("SELECT share_id, group_id, level, revision, created_at, updated_at "
-                 "FROM share_group_grants WHERE share_id = $1 ORDER BY group_id",
-                 {share_id}, "list group grants");
-  if (!r) {
-    return std::unexpected(r.error());
-  }
-  std::vector<GroupGrant> out;
-  for (const Row& row : r->rows) {
-    GroupGrant g;
-    Loader l{row, 0, std::nullopt};
-    l("share_id", g.share_id);
-    l("group_id", g.group_id);
-    l("level", g.level);
-    l("revision", g.revision);
-    l("created_at", g.created_at);
-    l("updated_at", g.updated_at);
-    if (l.error) {
-      return std::unexpected(*l.error);
-    }
-    out.push_back(std::move(g));
-  }
-  return out;
+  return load_group_grants(query("SELECT " + std::string(k_group_grant_columns) +
+                                     " FROM share_group_grants WHERE share_id = $1 "
+                                     "ORDER BY group_id",
+                                 {share_id}, "list group grants"));
 }
 
 Status SqlTx::set_acl_state(const Id& share_id, const Id& user_id, model::AclState state) {

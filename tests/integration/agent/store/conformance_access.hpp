@@ -3,6 +3,7 @@
 #pragma once
 
 #include "tests/integration/agent/store/conformance.hpp"
+#include "tests/integration/agent/store/conformance_bulk.hpp"
 #include "tests/integration/agent/store/conformance_usage.hpp"
 
 namespace sharectl::store::conformance {
@@ -326,4 +327,5 @@ TEST_CASE_TEMPLATE_DEFINE("store: change feed lists changes and wakes waiters", 
   TEST_CASE_TEMPLATE_INVOKE(store_acl_state, B);                                                   \
   TEST_CASE_TEMPLATE_INVOKE(store_bindings, B);                                                    \
   TEST_CASE_TEMPLATE_INVOKE(store_feed, B);                                                        \
-  TEST_CASE_TEMPLATE_INVOKE(store_usage, B)
+  TEST_CASE_TEMPLATE_INVOKE(store_usage, B);                                                       \
+  TEST_CASE_TEMPLATE_INVOKE(store_bulk_reads, B)

@@ -2,9 +2,10 @@
 // snapshot and their own writes, commit as one etcd revision, run again when another writer got
 // in first (4 threads counting to 100 lose nothing), refuse a change over etcd's operation limit,
 // and — with a client that loses the answer of a commit, before or after etcd applied it — apply
-// the change exactly once.
+// the change exactly once; a prefix larger than a page is read in pages at one snapshot.
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <set>
 #include <thread>
@@ -71,6 +72,30 @@ public:
     commits_sent += commit ? 1 : 0;
     return m_real.txn(request);
   }
+  Result<LeaseGrantResponse> lease_grant(std::int64_t ttl_seconds) override {
+    return m_real.lease_grant(ttl_seconds);
+  }
+
+private:
+  KvClient& m_real;
+};
+
+// A client that counts the paged range requests (those with a limit) and runs a hook once the
+// first page has been answered.
+class PagingClient final : public KvClient {
+public:
+  explicit PagingClient(KvClient& real) : m_real(real) {}
+  int pages = 0;
+  std::function<void()> after_first_page;
+
+  Result<RangeResponse> range(const RangeRequest& request) override {
+    auto read = m_real.range(request);
+    if (request.limit > 0 && ++pages == 1 && after_first_page) {
+      after_first_page();
+    }
+    return read;
+  }
+  Result<TxnResponse> txn(const TxnRequest& request) override { return m_real.txn(request); }
   Result<LeaseGrantResponse> lease_grant(std::int64_t ttl_seconds) override {
     return m_real.lease_grant(ttl_seconds);
   }
@@ -271,4 +296,71 @@ TEST_CASE("etcd kv store: a commit whose answer is lost is applied exactly once"
     CHECK(runs == 2);
     CHECK(client.commits_sent == 1);
   }
+}
+
+TEST_CASE("etcd kv store: a large prefix is read in pages, all at one snapshot") {
+  if (!etcd_available()) {
+    return;
+  }
+  Etcd etcd;
+  EtcdGateway& gateway = *etcd.gateway;
+  KvStore writer(*etcd.client, "/kv");
+  const int n = static_cast<int>(KvTx::k_first_page) + 500;
+  const auto key = [](int i) { return fmt::format("/kv/p/{:05}", i); };
+  for (int first = 0; first < n; first += 100) {
+    commit(writer, [&](KvTx& tx) -> Status {
+      for (int i = first; i < std::min(n, first + 100); ++i) {
+        tx.put(key(i), std::string(40, 'v'));
+      }
+      return {};
+    });
+  }
+  PagingClient client(*etcd.client);
+  KvStore store(client, "/kv");
+  // Between the pages, a key is added after every key read so far and the last one is deleted:
+  // the later pages read at the first one's revision and see neither change.
+  client.after_first_page = [&] {
+    put(gateway, key(n), "late");
+    auto gone = gateway.delete_range(DeleteRangeRequest::of_key(key(n - 1)));
+    REQUIRE_MESSAGE(gone.has_value(), test::error_text(gone));
+  };
+  SHARECTL_REQUIRE_OK(store.view([&](KvTx& tx) -> Status {
+    auto all = tx.range_uncached("/kv/p/");
+    REQUIRE_MESSAGE(all.has_value(), test::error_text(all));
+    REQUIRE(all->size() == static_cast<std::size_t>(n));
+    CHECK(all->front().key == key(0));
+    CHECK(all->back().key == key(n - 1));
+    CHECK(all->back().value == std::string(40, 'v'));
+    CHECK(std::ranges::is_sorted(*all, {}, &KeyValue::key));
+    CHECK(std::ranges::adjacent_find(*all, {}, &KeyValue::key) == all->end());
+    return {};
+  }));
+  CHECK(client.pages == 2);
+
+  // range() pages likewise and applies the transaction's own writes; keys only leaves values out.
+  client.pages = 0;
+  client.after_first_page = nullptr;
+  commit(store, [&](KvTx& tx) -> Status {
+    tx.erase(key(0));
+    tx.put("/kv/p/99999", "own");
+    auto all = tx.range("/kv/p/");
+    REQUIRE_MESSAGE(all.has_value(), test::error_text(all));
+    REQUIRE(all->size() == static_cast<std::size_t>(n)); // 1 … n-2, n, and its own write
+    CHECK(all->front().key == key(1));
+    CHECK((*all)[all->size() - 2].value == "late");
+    CHECK(all->back().value == "own");
+    auto keys = tx.range_uncached("/kv/p/", true);
+    REQUIRE_MESSAGE(keys.has_value(), test::error_text(keys));
+    CHECK(keys->size() == all->size()); // from what range() read (no second read)
+    return {};
+  });
+  CHECK(client.pages == 2);
+  SHARECTL_REQUIRE_OK(store.view([&](KvTx& tx) -> Status {
+    auto keys = tx.range_uncached("/kv/p/", true);
+    REQUIRE_MESSAGE(keys.has_value(), test::error_text(keys));
+    REQUIRE(keys->size() == static_cast<std::size_t>(n));
+    CHECK(keys->front().value.empty());
+    CHECK(keys->front().key == key(1));
+    return {};
+  }));
 }
