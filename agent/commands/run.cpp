@@ -30,6 +30,7 @@
 #include "agent/reconcile/reconciler.hpp"
 #include "agent/reconcile/usage_refresh.hpp"
 #include "agent/store/store.hpp"
+#include "agent/store/view/view_store.hpp"
 
 namespace sharectl::agent::commands {
 
@@ -164,11 +165,26 @@ int run(const RunOptions& options) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  auto store = store::open_store(cfg.store, open_options(false));
-  if (!store) {
+  auto backend = store::open_store(cfg.store, open_options(false));
+  if (!backend) {
     log->error("AGENT-E001 cannot open the store {}: {}", store::redact_store_url(cfg.store),
+               backend.error().message);
+    return k_exit_failure;
+  }
+  // Every read is answered from the read view, kept current by the store's change feed.
+  store::view::ViewOptions view_options;
+  view_options.warn = [log](std::string_view message) { log->warn("AGENT-W006 {}", message); };
+  auto store = store::view::ViewStore::open(std::move(*backend), view_options);
+  if (!store) {
+    log->error("AGENT-E001 cannot load the store {}: {}", store::redact_store_url(cfg.store),
                store.error().message);
     return k_exit_failure;
+  }
+  {
+    const auto view_stats = (*store)->stats();
+    log->info("AGENT-I006 read view loaded at revision {}: {} objects, {} ACL rows in {} ms",
+              view_stats.revision, view_stats.counts.documents, view_stats.counts.acl_rows,
+              view_stats.load_time.count());
   }
   auth::SystemClock clock;
   handlers::AgentContext context(**store, cfg, clock);
@@ -197,6 +213,9 @@ int run(const RunOptions& options) {
   server_config.key_file = cfg.tls.key;
   api::ServerHooks hooks;
   handlers::install_hooks(context, hooks);
+  hooks.metrics_extra = [extra = hooks.metrics_extra, view = store->get()] {
+    return (extra ? extra() : std::string()) + store::view::metrics_text(view->stats());
+  };
   hooks.readiness = [&context]() -> Status {
     auto revision = context.store.current_revision();
     if (!revision) {

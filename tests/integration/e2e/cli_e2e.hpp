@@ -5,17 +5,20 @@
 // second server) written straight into the agent's SQLite store. Failures are doctest REQUIREs.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <doctest/doctest.h>
 
 #include "agent/store/store.hpp"
 #include "agent/store/tx.hpp"
+#include "common/http/client.hpp"
 #include "common/model/entities.hpp"
 #include "tests/integration/agent/host/accounts_guard.hpp"
 #include "tests/support/agent_process.hpp"
@@ -105,6 +108,7 @@ struct Cluster {
       return bound ? Status{} : Status(std::unexpected(bound.error()));
     });
     REQUIRE_MESSAGE(done.has_value(), error_text(done));
+    settle();
   }
 
   // Registers a second samba server (up, one 1 TiB dir filesystem) whose agent never runs:
@@ -131,6 +135,29 @@ struct Cluster {
       return made ? Status{} : Status(std::unexpected(made.error()));
     });
     REQUIRE_MESSAGE(done.has_value(), error_text(done));
+    settle();
+  }
+
+  // Waits until the agent's read view has what was written behind its back through `db` (its
+  // sharectl_view_revision in /metrics reaches the store's revision), as another agent's write
+  // reaches it through the change feed.
+  void settle() {
+    const auto revision = db->current_revision();
+    REQUIRE_MESSAGE(revision.has_value(), error_text(revision));
+    http::HttpClient client;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto got = client.request("GET", agent->url() + "/metrics", {}, "", std::chrono::seconds(5));
+      if (got && got->status == 200) {
+        const auto at = got->body.find("\nsharectl_view_revision ");
+        if (at != std::string::npos &&
+            std::stoll(got->body.substr(at + 24)) >= static_cast<long long>(*revision)) {
+          return;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    FAIL("the agent's read view did not reach revision " << *revision);
   }
 };
 
