@@ -287,8 +287,8 @@ void State::drop_user_rows(std::uint32_t user) {
   if (shares == m_user_shares.end()) {
     return;
   }
-  for (const Id& share : shares->second) {
-    if (auto rows = m_acl.find(share); rows != m_acl.end()) {
+  for (const std::uint32_t share : shares->second) {
+    if (auto rows = m_acl.find(m_ids.id(share)); rows != m_acl.end()) {
       std::erase_if(rows->second, [&](const AclRow& r) { return r.user == user; });
       if (rows->second.empty()) {
         m_acl.erase(rows);
@@ -320,10 +320,11 @@ void State::drop_group(const Id& group_id) {
 }
 
 void State::set_acl(const Id& share_id, const std::vector<AclEntry>& rows) {
+  const std::uint32_t share = m_ids.intern(share_id);
   if (auto old = m_acl.find(share_id); old != m_acl.end()) {
     for (const AclRow& r : old->second) {
       if (auto s = m_user_shares.find(r.user); s != m_user_shares.end()) {
-        s->second.erase(share_id);
+        s->second.erase(share);
         if (s->second.empty()) {
           m_user_shares.erase(s);
         }
@@ -344,7 +345,7 @@ void State::set_acl(const Id& share_id, const std::vector<AclEntry>& rows) {
              e.revision,
              e.created_at,
              e.updated_at};
-    m_user_shares[r.user].insert(share_id);
+    m_user_shares[r.user].insert(share);
     compact.push_back(r);
   }
   m_acl.emplace(share_id, std::move(compact));
@@ -481,9 +482,15 @@ const std::set<Id>* State::shares_of_group(const Id& group_id) const {
   return it == m_group_shares.end() ? nullptr : &it->second;
 }
 
-const std::set<Id>* State::shares_of_user(const Id& user_id) const {
-  auto it = m_user_shares.find(m_ids.find(user_id));
-  return it == m_user_shares.end() ? nullptr : &it->second;
+std::vector<Id> State::shares_of_user(const Id& user_id) const {
+  std::vector<Id> out;
+  if (auto it = m_user_shares.find(m_ids.find(user_id)); it != m_user_shares.end()) {
+    for (const std::uint32_t share : it->second) {
+      out.push_back(m_ids.id(share));
+    }
+    std::ranges::sort(out);
+  }
+  return out;
 }
 
 const std::set<Id>* State::groups_of_user(const Id& user_id) const {

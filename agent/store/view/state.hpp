@@ -151,7 +151,7 @@ public:
   }
   // The share ids a group is granted on, and the share ids a user has rows on (ordered).
   const std::set<Id>* shares_of_group(const Id& group_id) const;
-  const std::set<Id>* shares_of_user(const Id& user_id) const;
+  std::vector<Id> shares_of_user(const Id& user_id) const; // ordered by id
   const std::set<Id>* groups_of_user(const Id& user_id) const;
   std::vector<AclEntry> acl(const Id& share_id) const;
   // The rows of one user on one share (for access queries), in list_acl order.
@@ -188,7 +188,7 @@ private:
       m_index; // key → id (a view into the document map's key)
   IdPool m_ids;
   std::unordered_map<Id, std::vector<AclRow>> m_acl; // share → rows in list_acl order
-  std::unordered_map<std::uint32_t, std::set<Id>> m_user_shares;
+  std::unordered_map<std::uint32_t, std::set<std::uint32_t>> m_user_shares; // numbers of both
   std::unordered_map<Id, std::vector<GroupGrant>> m_grants; // share → grants by group id
   std::unordered_map<Id, std::set<Id>> m_group_shares;
   std::unordered_map<Id, std::vector<MemberRow>> m_members; // group → members, oldest first

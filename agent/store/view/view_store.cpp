@@ -330,13 +330,18 @@ void ViewStore::follow() {
     if (*revision > m_revision.load()) {
       report(catch_up(*revision), "follow the store");
     }
-    if (Steady::now() >= next_figures) {
+    // A refresh takes at most a twentieth of the time (a large store refreshes less often).
+    auto spaced = [](Steady::time_point began, std::chrono::milliseconds interval) {
+      const auto took = Steady::now() - began;
+      return Steady::now() + std::max<Steady::duration>(interval, took * 20);
+    };
+    if (const auto began = Steady::now(); began >= next_figures) {
       report(refresh_bookkeeping(), "read the bookkeeping figures");
-      next_figures = Steady::now() + m_options.bookkeeping_interval;
-      next_liveness = Steady::now() + m_options.liveness_interval;
-    } else if (Steady::now() >= next_liveness) {
+      next_figures = spaced(began, m_options.bookkeeping_interval);
+      next_liveness = spaced(began, m_options.liveness_interval);
+    } else if (began >= next_liveness) {
       report(refresh_liveness(), "read the servers' liveness");
-      next_liveness = Steady::now() + m_options.liveness_interval;
+      next_liveness = spaced(began, m_options.liveness_interval);
     }
   }
 }

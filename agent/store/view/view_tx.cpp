@@ -298,11 +298,9 @@ Result<std::vector<GroupGrant>> ViewTx::list_group_grants(const Id& share_id) {
 Result<std::vector<AclEntry>> ViewTx::list_user_acl(const Id& user_id) {
   std::shared_lock lock(m_store.lock());
   std::vector<AclEntry> out;
-  if (const auto* shares = m_store.state().shares_of_user(user_id)) {
-    for (const Id& share : *shares) {
-      auto rows = m_store.state().acl_of(share, user_id);
-      std::ranges::move(rows, std::back_inserter(out));
-    }
+  for (const Id& share : m_store.state().shares_of_user(user_id)) {
+    auto rows = m_store.state().acl_of(share, user_id);
+    std::ranges::move(rows, std::back_inserter(out));
   }
   return out;
 }
