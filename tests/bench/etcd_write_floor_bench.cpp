@@ -126,6 +126,7 @@ int run(int argc, char** argv) {
     die("cannot open the store: " + store.error().message);
   }
   const model::Id host_id = bench::seed_host(**store, "floor-host").id;
+  bench::must((*store)->keep_server_alive(host_id, std::chrono::seconds(5)), "lease");
   std::atomic<bool> stop{false};
   std::thread lease([&] {
     while (!stop) {
@@ -135,6 +136,16 @@ int run(int argc, char** argv) {
       }
     }
   });
+  struct Joined { // a die() on the way still stops and joins the lease keeper
+    std::atomic<bool>& stop;
+    std::thread& thread;
+    ~Joined() {
+      stop = true;
+      if (thread.joinable()) {
+        thread.join();
+      }
+    }
+  } joined{stop, lease};
   auto parsed = store::etcd::parse_etcd_url("etcd://" + cluster.endpoints());
   if (!parsed) {
     die(parsed.error().message);

@@ -132,22 +132,32 @@ int run(int argc, char** argv) {
   std::printf("seeded %d spaces, %d shares, %d users, %d groups of 10 on %s in %.1f s\n", spaces,
               spaces, users, groups, backend.c_str(), ms_since(seeding) / 1000);
 
-  // Reads alone: what the load reads, without building anything.
+  // Reads alone: what the load reads, without building anything; the slowest parts named.
   std::size_t rows = 0;
+  std::vector<std::pair<double, std::string>> parts;
   const auto reading = Clock::now();
   must(store->view([&](store::Tx& tx) -> Status {
     for (int k = 0; k <= static_cast<int>(model::Kind::join_token); ++k) {
-      if (static_cast<model::Kind>(k) == model::Kind::audit_event) {
+      const auto kind = static_cast<model::Kind>(k);
+      if (kind == model::Kind::audit_event) {
         continue;
       }
-      auto docs = tx.list_entities(static_cast<model::Kind>(k), {});
+      const auto t = Clock::now();
+      auto docs = tx.list_entities(kind, {});
       if (!docs) {
         return std::unexpected(docs.error());
       }
+      parts.emplace_back(ms_since(t), "list " + std::string(model::kind_name(kind)));
     }
+    auto t = Clock::now();
     auto acl = tx.list_all_acl();
+    parts.emplace_back(ms_since(t), "list_all_acl");
+    t = Clock::now();
     auto grants = tx.list_all_group_grants();
+    parts.emplace_back(ms_since(t), "list_all_group_grants");
+    t = Clock::now();
     auto members = tx.list_all_group_members();
+    parts.emplace_back(ms_since(t), "list_all_group_members");
     if (!acl || !grants || !members) {
       return std::unexpected(Error{ErrorCode::internal, "whole-store read failed"});
     }
@@ -171,6 +181,12 @@ int run(int argc, char** argv) {
   std::printf("ACL rows: %zu (view: %zu), documents: %zu, members: %zu, grants: %zu\n", rows,
               stats.counts.acl_rows, stats.counts.documents, stats.counts.members,
               stats.counts.grants);
+  std::ranges::sort(parts, std::greater<>());
+  std::printf("slowest reads:");
+  for (std::size_t i = 0; i < std::min<std::size_t>(4, parts.size()); ++i) {
+    std::printf(" %s %.0f ms;", parts[i].second.c_str(), parts[i].first);
+  }
+  std::printf("\n");
   std::printf("reads alone: %.0f ms | view load: %lld ms (%.2fx the reads)\n", read_ms,
               static_cast<long long>(stats.load_time.count()),
               static_cast<double>(stats.load_time.count()) / read_ms);
