@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/http/client.hpp"
+#include "tests/integration/e2e/admin_login.hpp"
 #include "tests/support/agent_process.hpp"
 #include "tests/support/etcd_fixture.hpp"
 #include "tests/support/require.hpp"
@@ -19,19 +20,6 @@
 using namespace sharectl;
 
 namespace {
-
-http::HttpHeaders admin_login(const test::AgentProcess& agent) {
-  http::HttpClient client;
-  auto app = client.request(
-      "POST", agent.url() + "/api/v1/apps", {{"Content-Type", "application/json"}},
-      nlohmann::json{{"username", "admin"}, {"password", "admin password 1"}}.dump());
-  REQUIRE_MESSAGE(app.has_value(), test::error_text(app));
-  REQUIRE_MESSAGE(app->status == 201, app->body);
-  const auto j = nlohmann::json::parse(app->body);
-  return {{"Content-Type", "application/json"},
-          {"X-User-ID", j["user_id"].get<std::string>()},
-          {"Authorization", "Bearer " + j["token"].get<std::string>()}};
-}
 
 Result<http::HttpResponse> create_group(http::HttpClient& client, const test::AgentProcess& agent,
                                         const http::HttpHeaders& admin, const std::string& name) {
@@ -62,7 +50,7 @@ TEST_CASE("e2e: on etcd, a killed leader and a lost quorum are 503 with Retry-Af
   options.store = "etcd://" + endpoints + "/api-faults";
   auto agent = test::AgentProcess::start(options);
   REQUIRE_MESSAGE(agent.has_value(), test::error_text(agent));
-  const auto admin = admin_login(**agent);
+  const auto admin = test::admin_login(**agent);
 
   std::mutex mutex;
   std::vector<std::string> created;

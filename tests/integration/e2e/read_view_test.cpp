@@ -11,6 +11,7 @@
 #include "agent/store/store.hpp"
 #include "common/http/client.hpp"
 #include "common/util/base64.hpp"
+#include "tests/integration/e2e/admin_login.hpp"
 #include "tests/support/agent_process.hpp"
 #include "tests/support/etcd_fixture.hpp"
 #include "tests/support/require.hpp"
@@ -47,17 +48,7 @@ struct Api {
 };
 
 Api admin_api(const test::AgentProcess& agent) {
-  http::HttpClient client;
-  auto app = client.request(
-      "POST", agent.url() + "/api/v1/apps", {{"Content-Type", "application/json"}},
-      nlohmann::json{{"username", "admin"}, {"password", "admin password 1"}}.dump());
-  REQUIRE_MESSAGE(app.has_value(), test::error_text(app));
-  REQUIRE_MESSAGE(app->status == 201, app->body);
-  const auto j = nlohmann::json::parse(app->body);
-  return Api{agent,
-             {{"Content-Type", "application/json"},
-              {"X-User-ID", j["user_id"].get<std::string>()},
-              {"Authorization", "Bearer " + j["token"].get<std::string>()}}};
+  return Api{agent, test::admin_login(agent)};
 }
 
 void create_behind(store::Store& store, const std::string& name) {
