@@ -2,6 +2,8 @@
 // share or group. Backends override them with one query each (SQL) or a few ranges (etcd).
 #include "agent/store/tx.hpp"
 
+#include "agent/store/liveness.hpp"
+
 namespace sharectl::store {
 
 namespace {
@@ -42,14 +44,11 @@ Result<std::vector<GroupMember>> Tx::list_all_group_members() {
 }
 
 Result<Bookkeeping> Tx::read_bookkeeping() {
-  Bookkeeping out;
-  auto servers = list<Server>();
-  auto filesystems = list<FileSystem>();
-  if (!servers || !filesystems) {
-    return std::unexpected(!servers ? servers.error() : filesystems.error());
+  auto whole = read_liveness(*this);
+  if (!whole) {
+    return whole;
   }
-  out.servers = std::move(*servers);
-  out.filesystems = std::move(*filesystems);
+  Bookkeeping out = std::move(*whole);
   auto spaces = list<Space>();
   auto apps = list<App>();
   if (!spaces || !apps) {

@@ -14,6 +14,7 @@
 #include "agent/store/etcd/documents.hpp"
 #include "agent/store/etcd/etcd_tx.hpp"
 #include "agent/store/etcd/overlays.hpp"
+#include "agent/store/liveness.hpp"
 
 namespace sharectl::store::etcd {
 
@@ -180,18 +181,11 @@ Result<std::vector<GroupMember>> EtcdTx::list_all_group_members() {
 }
 
 Result<Bookkeeping> EtcdTx::read_bookkeeping() {
-  Bookkeeping out;
-  // Servers and filesystems whole, with their overlays (P/t, P/b, P/alive) as list() lays them.
-  auto servers = list<Server>();
-  if (!servers) {
-    return std::unexpected(servers.error());
+  auto whole = read_liveness(*this);
+  if (!whole) {
+    return whole;
   }
-  out.servers = std::move(*servers);
-  auto filesystems = list<FileSystem>();
-  if (!filesystems) {
-    return std::unexpected(filesystems.error());
-  }
-  out.filesystems = std::move(*filesystems);
+  Bookkeeping out = std::move(*whole);
   // Spaces: their ids and the kept usage (P/b/space/…; a space never measured has none). The
   // documents hold no usage, so their keys are enough.
   auto spaces = ids_of(*this, Kind::space);

@@ -2,6 +2,7 @@
 // group grant and group member in one SELECT each (ordered as the per-object reads order them
 // within a share or group), and the bookkeeping figures: servers and filesystems whole, through
 // the same list as list<E>(), and spaces' and apps' figures from narrow SELECTs.
+#include "agent/store/liveness.hpp"
 #include "agent/store/sql/acl_loaders.hpp"
 #include "agent/store/sql/mapping.hpp"
 #include "agent/store/sql/sql_tx.hpp"
@@ -27,17 +28,11 @@ Result<std::vector<GroupMember>> SqlTx::list_all_group_members() {
 }
 
 Result<Bookkeeping> SqlTx::read_bookkeeping() {
-  Bookkeeping out;
-  auto servers = list<Server>();
-  if (!servers) {
-    return std::unexpected(servers.error());
+  auto whole = read_liveness(*this);
+  if (!whole) {
+    return whole;
   }
-  out.servers = std::move(*servers);
-  auto filesystems = list<FileSystem>();
-  if (!filesystems) {
-    return std::unexpected(filesystems.error());
-  }
-  out.filesystems = std::move(*filesystems);
+  Bookkeeping out = std::move(*whole);
 
   auto spaces = query("SELECT id, used_bytes, used_at FROM spaces ORDER BY id", {},
                       "read the usage of spaces");

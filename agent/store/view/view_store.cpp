@@ -9,6 +9,7 @@
 #include <malloc.h>
 
 #include "agent/store/kinds.hpp"
+#include "agent/store/liveness.hpp"
 #include "agent/store/view/recording_tx.hpp"
 #include "agent/store/view/view_tx.hpp"
 
@@ -284,17 +285,7 @@ Status ViewStore::refresh_bookkeeping() {
 }
 
 Status ViewStore::refresh_liveness() {
-  auto figures = m_backend->view_result([](Tx& tx) -> Result<Bookkeeping> {
-    Bookkeeping out;
-    auto servers = tx.list<Server>();
-    auto filesystems = tx.list<FileSystem>();
-    if (!servers || !filesystems) {
-      return std::unexpected(!servers ? servers.error() : filesystems.error());
-    }
-    out.servers = std::move(*servers);
-    out.filesystems = std::move(*filesystems);
-    return out;
-  });
+  auto figures = m_backend->view_result([](Tx& tx) { return read_liveness(tx); });
   if (!figures) {
     return std::unexpected(figures.error());
   }
