@@ -11,8 +11,9 @@ _sharectl_children=(
   ['sharectl invite']='list accept decline'
   ['sharectl role']='list show create delete rule bind unbind'
   ['sharectl role rule']='add remove'
-  ['sharectl server']='list show fs'
+  ['sharectl server']='list show fs join-token'
   ['sharectl server fs']='list'
+  ['sharectl server join-token']='create list revoke'
   ['sharectl share']='create update list show delete grant revoke access'
   ['sharectl space']='create list show resize delete'
   ['sharectl user']='list show disable enable delete set-allowance'
@@ -46,6 +47,9 @@ _sharectl_flags=(
   ['sharectl role show']='--server --profile --config --output --wait --no-wait --timeout --ca-file --quiet --verbose --version --help -o -q -v -h'
   ['sharectl role unbind']='--user --group --external-group --space --server --profile --config --output --wait --no-wait --timeout --ca-file --quiet --verbose --version --help -o -q -v -h'
   ['sharectl server fs list']='--server --profile --config --output --wait --no-wait --timeout --ca-file --quiet --verbose --version --help -o -q -v -h'
+  ['sharectl server join-token create']='--ttl --roles --description --server --profile --config --output --wait --no-wait --timeout --ca-file --quiet --verbose --version --help -o -q -v -h'
+  ['sharectl server join-token list']='--server --profile --config --output --wait --no-wait --timeout --ca-file --quiet --verbose --version --help -o -q -v -h'
+  ['sharectl server join-token revoke']='--server --profile --config --output --wait --no-wait --timeout --ca-file --quiet --verbose --version --help -o -q -v -h'
   ['sharectl server list']='--server --profile --config --output --wait --no-wait --timeout --ca-file --quiet --verbose --version --help -o -q -v -h'
   ['sharectl server show']='--server --profile --config --output --wait --no-wait --timeout --ca-file --quiet --verbose --version --help -o -q -v -h'
   ['sharectl share access']='--server --profile --config --output --wait --no-wait --timeout --ca-file --quiet --verbose --version --help -o -q -v -h'
@@ -136,7 +140,7 @@ _sharectl_argsrc=(
   ['sharectl user set-allowance 0']='@user'
   ['sharectl user show 0']='@user'
 )
-_sharectl_valueflags=' --actor --app-name --ca-file --comment --config --external-group --group --hidden --invitations --level --limit --output --owner --path --priority --profile --read-only --resource --server --share-name --since --size --space --timeout --user -o '
+_sharectl_valueflags=' --actor --app-name --ca-file --comment --config --description --external-group --group --hidden --invitations --level --limit --output --owner --path --priority --profile --read-only --resource --roles --server --share-name --since --size --space --timeout --ttl --user -o '
 _sharectl_globalflags='--server --profile --config --output --wait --no-wait --timeout --ca-file --quiet --verbose --version --help -o -q -v -h'
 
 # Splits the words before the cursor into the command path, the number of positional

@@ -3,7 +3,7 @@
 
 # Prints the command path and the count of positional arguments after it, one a line.
 function __sharectl_state
-    set -l value_flags --actor --app-name --ca-file --comment --config --external-group --group --hidden --invitations --level --limit --output --owner --path --priority --profile --read-only --resource --server --share-name --since --size --space --timeout --user -o
+    set -l value_flags --actor --app-name --ca-file --comment --config --description --external-group --group --hidden --invitations --level --limit --output --owner --path --priority --profile --read-only --resource --roles --server --share-name --since --size --space --timeout --ttl --user -o
     set -l path sharectl
     set -l npos 0
     set -l leaf 0
@@ -69,9 +69,11 @@ function __sharectl_children
         case 'sharectl role rule'
             string split ' ' -- 'add remove'
         case 'sharectl server'
-            string split ' ' -- 'list show fs'
+            string split ' ' -- 'list show fs join-token'
         case 'sharectl server fs'
             string split ' ' -- 'list'
+        case 'sharectl server join-token'
+            string split ' ' -- 'create list revoke'
         case 'sharectl share'
             string split ' ' -- 'create update list show delete grant revoke access'
         case 'sharectl space'
@@ -225,6 +227,13 @@ complete -c sharectl -n '__sharectl_at "sharectl server show" 0' -xa '(__sharect
 complete -c sharectl -n '__sharectl_at "sharectl server"' -a fs -d 'Filesystems of storage hosts'
 complete -c sharectl -n '__sharectl_at "sharectl server fs"' -a list -d 'List the filesystems that hold spaces (of one host, or all)'
 complete -c sharectl -n '__sharectl_at "sharectl server fs list" 0' -xa '(__sharectl_names server)'
+complete -c sharectl -n '__sharectl_at "sharectl server"' -a join-token -d 'Single-use tokens a new host joins the cluster with (admins)'
+complete -c sharectl -n '__sharectl_at "sharectl server join-token"' -a create -d 'Create a join token (shown only once)'
+complete -c sharectl -n '__sharectl_at "sharectl server join-token create"' -l ttl -r -d 'how long it may be used (1m to 7d; default 1h)'
+complete -c sharectl -n '__sharectl_at "sharectl server join-token create"' -l roles -r -d 'the roles of the host that joins with it (default samba)'
+complete -c sharectl -n '__sharectl_at "sharectl server join-token create"' -l description -r -d 'what it is for'
+complete -c sharectl -n '__sharectl_at "sharectl server join-token"' -a list -d 'List join tokens and their state'
+complete -c sharectl -n '__sharectl_at "sharectl server join-token"' -a revoke -d 'Revoke a join token'
 complete -c sharectl -n '__sharectl_at "sharectl"' -a audit -d 'The audit log'
 complete -c sharectl -n '__sharectl_at "sharectl audit"' -a list -d 'List audit events, newest first'
 complete -c sharectl -n '__sharectl_at "sharectl audit list"' -l since -r -d 'only events after this (e.g. 1h, 2026-01-31T12:00:00Z)'

@@ -14,6 +14,7 @@
 #include "agent/handlers/authenticate.hpp"
 #include "agent/handlers/groups.hpp"
 #include "agent/handlers/invitations.hpp"
+#include "agent/handlers/join_tokens.hpp"
 #include "agent/handlers/login.hpp"
 #include "agent/handlers/render.hpp"
 #include "agent/handlers/request.hpp"
@@ -348,6 +349,7 @@ std::vector<api::Route> agent_routes(AgentContext& context) {
   std::ranges::move(space_routes(context), std::back_inserter(routes));
   std::ranges::move(share_routes(context), std::back_inserter(routes));
   std::ranges::move(server_routes(context), std::back_inserter(routes));
+  std::ranges::move(join_token_routes(context), std::back_inserter(routes));
   std::ranges::move(group_routes(context), std::back_inserter(routes));
   std::ranges::move(role_routes(context), std::back_inserter(routes));
   std::ranges::move(binding_routes(context), std::back_inserter(routes));

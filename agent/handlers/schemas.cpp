@@ -305,6 +305,46 @@ api::Schema invitation() {
       R"("created_at":{"type":"string","format":"date-time"}}})");
 }
 
+namespace {
+
+// The fields of a join token as the API shows it (join_tokens.cpp token_json); `extra` adds
+// fields (the token itself, in the answer of the create).
+std::string join_token_schema(const std::string& extra_required, const std::string& extra) {
+  return std::string(R"({"type":"object","required":[)") + k_object_required +
+         R"(,"description","roles","expires_at","created_by","used_at","used_by","state")" +
+         extra_required + R"(],"properties":{)" + k_object_fields +
+         R"(,"description":{"type":"string"},)"
+         R"("roles":{"type":"array","items":{"type":"string","enum":["samba","iscsi"]}},)"
+         R"("expires_at":{"type":"string","format":"date-time"},)"
+         R"("created_by":{"type":"string","nullable":true},)"
+         R"("used_at":{"type":"string","format":"date-time","nullable":true},)"
+         R"("used_by":{"type":"string","nullable":true},)"
+         R"("state":{"type":"string","enum":["active","used","expired"]})" +
+         extra + "}}";
+}
+
+} // namespace
+
+api::Schema join_token() {
+  return api::Schema::object("JoinToken", join_token_schema("", ""));
+}
+
+api::Schema new_join_token() {
+  return api::Schema::object(
+      "NewJoinToken",
+      join_token_schema(R"(,"token")", R"(,"token":{"type":"string","description":)"
+                                       R"("the token a new host joins with; shown only here"})"));
+}
+
+api::Schema join_token_create() {
+  return api::Schema::object(
+      "JoinTokenCreate",
+      R"({"type":"object","additionalProperties":false,)"
+      R"("properties":{"ttl_seconds":{"type":"integer","minimum":60,"maximum":604800,)"
+      R"("default":3600},"roles":{"type":"array","items":{"type":"string",)"
+      R"("enum":["samba","iscsi"]},"default":["samba"]},"description":{"type":"string"}}})");
+}
+
 api::Schema group_create() {
   return api::Schema::object(
       "GroupCreate", R"({"type":"object","additionalProperties":false,"required":["name"],)"
