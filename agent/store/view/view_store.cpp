@@ -386,6 +386,19 @@ Status ViewStore::view(const std::function<Status(Tx&)>& fn) {
   return fn(tx);
 }
 
+Result<Revision> ViewStore::current_revision() {
+  auto revision = m_backend->current_revision();
+  if (!revision) {
+    return revision;
+  }
+  if (*revision > m_revision.load()) {
+    if (auto caught = catch_up(*revision); !caught) {
+      return std::unexpected(caught.error());
+    }
+  }
+  return revision;
+}
+
 Result<Revision> ViewStore::wait_for_change(Revision after, std::chrono::milliseconds timeout) {
   std::unique_lock lock(m_wait_mutex);
   m_advanced.wait_for(lock, timeout, [&] { return m_revision.load() > after || m_stop.load(); });

@@ -70,7 +70,9 @@ public:
   std::string_view backend() const override { return m_backend->backend(); }
   Status transact(const std::function<Status(Tx&)>& fn) override;
   Status view(const std::function<Status(Tx&)>& fn) override;
-  Result<Revision> current_revision() override { return m_backend->current_revision(); }
+  // The store's revision, once the view has reached it: a read that follows sees at least
+  // that revision (the reconciler records what it applied by it).
+  Result<Revision> current_revision() override;
   Revision seen_revision() const override { return m_revision.load(); }
   Result<ChangeSet> changes_since(Revision after, std::size_t limit) override {
     return m_backend->changes_since(after, limit);

@@ -215,8 +215,9 @@ TEST_CASE("e2e: on etcd, a killed host shows down, takes no new space, keeps ser
       sharectl(alice_sh, {"space", "create", "nope", "--size", "20M", "--server", "host2"});
   CHECK(refused.exit_code == 6);
   CHECK_MESSAGE(refused.err.find("down") != std::string::npos, refused.err);
-  CHECK(sharectl(alice_sh, {"space", "create", "elsewhere", "--size", "20M", "--wait"}).exit_code ==
-        0);       // host 1 takes it
+  const auto elsewhere =
+      sharectl(alice_sh, {"space", "create", "elsewhere", "--size", "20M", "--wait"});
+  CHECK_MESSAGE(elsewhere.exit_code == 0, (elsewhere.err + (*agent1)->log_tail(40))); // host 1
   CHECK(reads()); // host 2's smbd serves what it had
 
   // Revoked while host 2 is down: recorded now, applied when it returns.

@@ -230,6 +230,18 @@ TEST_CASE("view: a write through the view is in its next read") {
   require_same(*h.view, *h.backend);
 }
 
+TEST_CASE("view: a read after current_revision sees at least that revision") {
+  // The reconciler records what it applied by the revision read before its pass: the view must
+  // have reached it by then, or a change would be recorded as applied and never be.
+  TwoHandles h(false); // no follower: only current_revision can bring the view up
+  const auto world = conformance::make_world(*h.backend);
+  const auto revision = must(h.view->current_revision());
+  CHECK(revision == must(h.backend->current_revision()));
+  CHECK(h.view->seen_revision() >= revision);
+  CHECK(all<Share>(*h.view).size() == 1);
+  CHECK(all<Space>(*h.view).at(0).id == world.space.id);
+}
+
 TEST_CASE("view: bookkeeping written elsewhere shows after the refresh") {
   TwoHandles h;
   const auto world = conformance::make_world(*h.backend);
