@@ -8,6 +8,28 @@
 
 namespace sharectl::store {
 
+// Whether ListQuery::parent narrows a list of this kind (see ListQuery in tx.hpp): app → user,
+// rule and binding → role, filesystem and iscsi_target → server, space → owner, share → space,
+// iscsi_lun → target, notify_hook → method, audit_event → actor.
+inline bool has_parent(model::Kind kind) {
+  using model::Kind;
+  switch (kind) {
+  case Kind::app:
+  case Kind::rule:
+  case Kind::binding:
+  case Kind::filesystem:
+  case Kind::space:
+  case Kind::share:
+  case Kind::iscsi_target:
+  case Kind::iscsi_lun:
+  case Kind::audit_event:
+  case Kind::notify_hook:
+    return true;
+  default:
+    return false;
+  }
+}
+
 // Calls f(std::type_identity<E>{}) for the entity type E of kind.
 template <typename F>
 decltype(auto) with_kind(model::Kind kind, F&& f) {

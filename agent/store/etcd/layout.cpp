@@ -91,24 +91,6 @@ OnDelete on_delete_of(Kind kind, std::string_view field) {
   }
 }
 
-bool has_parent(Kind kind) {
-  switch (kind) {
-  case Kind::app:
-  case Kind::rule:
-  case Kind::binding:
-  case Kind::filesystem:
-  case Kind::space:
-  case Kind::share:
-  case Kind::iscsi_target:
-  case Kind::iscsi_lun:
-  case Kind::audit_event:
-  case Kind::notify_hook:
-    return true;
-  default:
-    return false;
-  }
-}
-
 // clang-format off
 template <> std::vector<Reference> references_of(const User&) { return {}; }
 template <> std::vector<Reference> references_of(const Role&) { return {}; }

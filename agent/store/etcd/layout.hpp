@@ -141,8 +141,6 @@ template <typename E>
 model::Id parent_of(const E& e);
 // What deleting the object a reference field of `kind` points to does to the referrer.
 OnDelete on_delete_of(model::Kind kind, std::string_view field);
-// Whether the kind has a ListQuery parent at all.
-bool has_parent(model::Kind kind);
 // Clears the reference field `field` of e (ON DELETE SET NULL).
 template <typename E>
 void clear_reference(E& e, std::string_view field);

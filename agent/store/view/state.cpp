@@ -54,24 +54,6 @@ std::optional<Id> State::parent_of(const E& e) {
   }
 }
 
-bool State::has_parent(Kind kind) {
-  switch (kind) {
-  case Kind::app:
-  case Kind::rule:
-  case Kind::binding:
-  case Kind::filesystem:
-  case Kind::space:
-  case Kind::share:
-  case Kind::iscsi_target:
-  case Kind::iscsi_lun:
-  case Kind::notify_hook:
-  case Kind::audit_event:
-    return true;
-  default:
-    return false;
-  }
-}
-
 namespace {
 
 std::string pair_key(const Id& a, const std::string& b) {

@@ -109,8 +109,6 @@ public:
   // The parent a kind's lists are narrowed by (ListQuery::parent), nullopt for kinds without.
   template <typename E>
   static std::optional<Id> parent_of(const E& e);
-  // Whether kind has a parent in ListQuery's sense.
-  static bool has_parent(Kind kind);
 
   // --- changes (the caller holds the exclusive lock) ---------------------------------------
   // Inserts or replaces a document (never an audit event).

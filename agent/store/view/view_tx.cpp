@@ -70,7 +70,7 @@ Result<Entity> ViewTx::get_entity(Kind kind, const Id& id) {
 }
 
 Result<std::vector<Entity>> ViewTx::list_entities(Kind kind, const ListQuery& query) {
-  if (kind == Kind::audit_event || (query.parent && !State::has_parent(kind))) {
+  if (kind == Kind::audit_event || (query.parent && !has_parent(kind))) {
     // Audit events are not in the view; a bad query gets the backend's own refusal.
     return m_store.backend_store().view_result(
         [&](Tx& tx) { return tx.list_entities(kind, query); });
